@@ -1,0 +1,69 @@
+"""Bearer tokens for integrations, and a permission class per scope."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions, permissions
+
+from .models import ApiToken
+
+
+class TokenUser:
+    """The identity of an integration calling with a token (not a console user)."""
+
+    is_authenticated = True
+    is_active = True
+    is_staff = False
+    is_superuser = False
+    pk = None
+
+    def __init__(self, token: ApiToken):
+        self.token = token
+        self.username = f"token:{token.name}"
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+        key = header[1].decode(errors="replace")
+        try:
+            token = ApiToken.objects.get(key_hash=ApiToken.hash_key(key), revoked_at__isnull=True)
+        except ApiToken.DoesNotExist:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.") from None
+        # One write per minute at most: the hot path should not update a row per request.
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return TokenUser(token), token
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword
+
+
+def scope_required(scope: str, *, console_roles: tuple[str, ...] = ()) -> type[permissions.BasePermission]:
+    """A token needs `scope`; a console user (session) needs one of `console_roles` (any role if empty)."""
+
+    class HasScope(permissions.BasePermission):
+        message = f"This token lacks the '{scope}' scope."
+
+        def has_permission(self, request, view) -> bool:
+            user = request.user
+            if user is None or not user.is_authenticated:
+                return False
+            if isinstance(user, TokenUser):
+                return user.token.has_scope(scope)
+            if not console_roles:
+                return True
+            return user.has_role(*console_roles)
+
+    HasScope.__name__ = f"HasScope_{scope}"
+    return HasScope

@@ -1,0 +1,200 @@
+"""Customers, the organisation, and the signals that pass between them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Vocabulary(models.Model):
+    """A named key the rest of the product refers to by its key (teams, channels, ...)."""
+
+    key = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.name or self.key
+
+
+class Team(Vocabulary):
+    """A department; `cx` is the cross-functional team."""
+
+
+class Channel(Vocabulary):
+    pass
+
+
+class Category(Vocabulary):
+    """A kind of interaction; some need the customer's consent on the channel."""
+
+    requires_consent = models.BooleanField(default=False)
+
+    class Meta(Vocabulary.Meta):
+        verbose_name_plural = "categories"
+
+
+class ActionKind(Vocabulary):
+    pass
+
+
+class Role(models.TextChoices):
+    CX_MANAGER = "cx_manager", "CX manager"
+    AGENT = "agent", "Agent"
+    MARKETER = "marketer", "Marketer"
+    ADMIN = "admin", "Administrator"
+
+
+class User(AbstractUser):
+    """A console user: belongs to a team; the role is one of the groups of `Role`."""
+
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+
+    def has_role(self, *roles: str) -> bool:
+        if self.is_superuser:
+            return True
+        return any(group.name in roles for group in self.groups.all())
+
+    @property
+    def role(self) -> str | None:
+        names = {group.name for group in self.groups.all()}
+        for role in Role.values:
+            if role in names:
+                return role
+        return Role.ADMIN if self.is_superuser else None
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label if self.role else "no role"
+
+
+class Customer(models.Model):
+    external_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    segment = models.CharField(max_length=40, blank=True, db_index=True)
+    region = models.CharField(max_length=40, blank=True, db_index=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    lifetime_value = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    attributes = models.JSONField(default=dict, blank=True)
+    # {"email": true, "sms": false}: a channel not listed has no consent.
+    consent = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Earliest occurred_at among signals not yet evaluated: the incremental re-evaluation
+    # picks these customers up and evaluates them from that time on.
+    dirty_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["external_id"]
+        indexes = [
+            models.Index(fields=["dirty_since"], name="customer_dirty_idx", condition=Q(dirty_since__isnull=False)),
+            models.Index(fields=["name"], name="customer_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+    def has_consent(self, channel: str) -> bool:
+        return bool(self.consent.get(channel, False))
+
+
+class Direction(models.TextChoices):
+    IN = "in", "inbound"
+    OUT = "out", "outbound"
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "low"
+    NORMAL = "normal", "normal"
+    HIGH = "high", "high"
+
+
+class SignalKind(models.TextChoices):
+    """The kinds with meaning; any other kind is stored and shown, and feeds no fact."""
+
+    TICKET_OPENED = "ticket_opened", "ticket opened"
+    TICKET_ETA_GIVEN = "ticket_eta_given", "ETA given"
+    TICKET_RESOLVED = "ticket_resolved", "ticket resolved"
+    TICKET_REOPENED = "ticket_reopened", "ticket reopened"
+    COMPLAINT = "complaint", "complaint"
+    PURCHASE = "purchase", "purchase"
+    SURVEY_RESPONSE = "survey_response", "survey response"
+    CONTACT = "contact", "contact"
+
+
+class Signal(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="signals")
+    kind = models.CharField(max_length=40)
+    direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.IN)
+    channel = models.CharField(max_length=40, blank=True)
+    team = models.CharField(max_length=40, blank=True)
+    category = models.CharField(max_length=40, blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+    ticket_ref = models.CharField(max_length=100, blank=True)
+    issue_key = models.CharField(max_length=100, blank=True)
+    severity = models.CharField(max_length=6, choices=Severity.choices, blank=True)
+    eta = models.DateTimeField(null=True, blank=True)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    scale = models.PositiveSmallIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=100)
+    # Given by the sender or derived from the item's content: a retry is never stored twice.
+    idempotency_key = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "idempotency_key"], name="signal_source_idempotency_uniq"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "occurred_at"], name="signal_customer_time_idx"),
+            models.Index(fields=["customer", "kind", "occurred_at"], name="signal_customer_kind_idx"),
+            models.Index(fields=["occurred_at"], name="signal_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.customer_id} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class ApiScope(models.TextChoices):
+    INGEST = "ingest", "send signals and upsert customers"
+    DECIDE = "decide", "ask for decisions"
+    READ = "read", "read customers, principles, stages, campaigns"
+    CAMPAIGNS = "campaigns", "create and change campaigns"
+
+
+class ApiToken(models.Model):
+    """A bearer token of an integration; only its SHA-256 is stored."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @staticmethod
+    def generate_key() -> str:
+        return "cxm_" + secrets.token_urlsafe(32)
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
