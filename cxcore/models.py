@@ -198,3 +198,39 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+
+class CustomerFacts(models.Model):
+    """The facts of one customer as of `as_of`, stored by the set-based computation (cxcore.facts).
+
+    One row per customer, one column per fact of cxcore's catalogue; a cache that the next run
+    overwrites, so the membrane and the campaign previews can filter on facts in SQL.
+    """
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="facts")
+    as_of = models.DateTimeField()
+    computed_at = models.DateTimeField()
+    segment = models.CharField(max_length=40, null=True)
+    region = models.CharField(max_length=40, null=True)
+    lifetime_value = models.DecimalField(max_digits=14, decimal_places=2)
+    tenure_days = models.IntegerField(null=True)
+    open_tickets = models.IntegerField()
+    open_high_severity_tickets = models.IntegerField()
+    days_since_oldest_open_ticket = models.IntegerField(null=True)
+    open_tickets_without_eta = models.IntegerField()
+    eta_given = models.BooleanField()
+    max_issue_recurrence_90d = models.IntegerField()
+    tickets_resolved_30d = models.IntegerField()
+    days_since_last_resolution = models.IntegerField(null=True)
+    complaints_30d = models.IntegerField()
+    purchases_90d = models.IntegerField()
+    days_since_last_purchase = models.IntegerField(null=True)
+    last_survey_score = models.DecimalField(max_digits=3, decimal_places=1, null=True)
+    contacts_7d = models.IntegerField()
+    days_since_last_contact = models.IntegerField(null=True)
+
+    class Meta:
+        verbose_name_plural = "customer facts"
+
+    def __str__(self) -> str:
+        return f"facts of {self.customer_id} as of {self.as_of:%Y-%m-%d %H:%M}"

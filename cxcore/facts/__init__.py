@@ -1,0 +1,1 @@
+"""The fact catalogue and its two computations (DESIGN.md section 4)."""
