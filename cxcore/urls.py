@@ -1,1 +1,14 @@
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.dashboard, name="dashboard"),
+    path("customers/", views.customer_list, name="customers"),
+    path("customers/<str:external_id>/", views.customer_detail, name="customer"),
+]

@@ -1,1 +1,12 @@
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("principles/", views.principle_list, name="principles"),
+    path("stages/", views.stage_rules, name="stages"),
+    path("actions/", views.action_queue, name="actions"),
+    path("runs/", views.run_list, name="runs"),
+]

@@ -1,0 +1,63 @@
+"""Console pages of cxcore: the dashboard, customer search and the customer page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from .decorators import console_view
+from .models import Channel, Customer, Signal
+
+CUSTOMERS_PER_PAGE = 25
+RECENT_SIGNALS = 50
+
+
+@console_view()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    since = timezone.now() - dt.timedelta(days=30)
+    recent = Signal.objects.filter(occurred_at__gte=since)
+    by_kind = list(recent.values("kind").annotate(n=Count("id")).order_by("-n", "kind"))
+    context = {
+        "customer_count": Customer.objects.count(),
+        "signal_count_30d": sum(row["n"] for row in by_kind),
+        "signals_by_kind": by_kind,
+        "signals_by_kind_chart": {
+            "x": [row["kind"] for row in by_kind],
+            "y": [row["n"] for row in by_kind],
+            "title": "Signals by kind, last 30 days",
+        },
+    }
+    return render(request, "dashboard.html", context)
+
+
+@console_view()
+def customer_list(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    customers = Customer.objects.only("external_id", "name", "email", "segment", "region", "consent")
+    if query:
+        customers = customers.filter(
+            Q(external_id__icontains=query) | Q(name__icontains=query) | Q(email__icontains=query)
+        )
+    page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "query": query}
+    # The search box swaps only the results; a normal visit (or a reload of a pushed URL) gets the page.
+    template = "customers/list.html#results" if request.htmx else "customers/list.html"
+    return render(request, template, context)
+
+
+@console_view()
+def customer_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+    customer = get_object_or_404(Customer, external_id=external_id)
+    channels = Channel.objects.order_by("key")
+    context = {
+        "customer": customer,
+        "consent": [(channel, customer.has_consent(channel.key)) for channel in channels],
+        "signals": customer.signals.order_by("-occurred_at", "-id")[:RECENT_SIGNALS],
+        "recent_limit": RECENT_SIGNALS,
+    }
+    return render(request, "customers/detail.html", context)
