@@ -1,0 +1,180 @@
+"""Compile a checked expression to a tree of closures: no eval, no exec, no AST walk per call.
+
+Null semantics (the same in to_sql; docs/expressions.md): a comparison with a null operand is
+false, except `x == null` (true iff x is null) and `x != null` (true iff x is not null); `not`
+negates a value that is never null. A fact missing from the mapping counts as null.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import ast
+from .check import Checked
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+_OPS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def compile_python(checked: Checked) -> Predicate:
+    """A function of a fact mapping (name -> value or None) that answers the expression."""
+    return _condition(checked.node)
+
+
+def _constant(value: bool) -> Predicate:
+    def constant(facts):
+        return value
+
+    return constant
+
+
+def _condition(node: ast.Node) -> Predicate:
+    if isinstance(node, ast.And):
+        return _all([_condition(o) for o in node.operands])
+    if isinstance(node, ast.Or):
+        return _any([_condition(o) for o in node.operands])
+    if isinstance(node, ast.Not):
+        inner = _condition(node.operand)
+        return lambda facts: not inner(facts)
+    if isinstance(node, ast.Literal):
+        return _constant(node.value)
+    return _compare(node)
+
+
+def _all(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        a, b = parts
+        return lambda facts: a(facts) and b(facts)
+    if len(parts) == 3:
+        a, b, c = parts
+        return lambda facts: a(facts) and b(facts) and c(facts)
+
+    # Longer chains become a balanced tree of the short shapes: a few nested calls, no loop.
+    size = -(-len(parts) // 3)
+    return _all([_all(parts[i : i + size]) for i in range(0, len(parts), size)])
+
+
+def _any(parts: list[Predicate]) -> Predicate:
+    if len(parts) == 1:
+        return parts[0]
+    if len(parts) == 2:
+        a, b = parts
+        return lambda facts: a(facts) or b(facts)
+    if len(parts) == 3:
+        a, b, c = parts
+        return lambda facts: a(facts) or b(facts) or c(facts)
+
+    size = -(-len(parts) // 3)
+    return _any([_any(parts[i : i + size]) for i in range(0, len(parts), size)])
+
+
+def _compare(node: ast.Compare) -> Predicate:
+    left, right, op = node.left, node.right, node.op
+    if isinstance(left, ast.Literal) and isinstance(right, (ast.Literal, ast.ListLiteral)):
+        return _constant(_evaluate_constant(op, left, right))
+    if op in ("in", "not in"):
+        return _membership(left.name, op, frozenset(item.value for item in right.items))
+    if isinstance(left, ast.Literal) and left.value is None:
+        left, right = right, left
+    if isinstance(right, ast.Literal) and right.value is None:
+        name = left.name
+        if op == "==":
+            return lambda facts: facts.get(name) is None
+        return lambda facts: facts.get(name) is not None
+    if isinstance(left, ast.Literal):
+        # `3 < x` is `x > 3`: keep the fast fact-against-constant shapes.
+        left, right, op = right, left, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+    if isinstance(right, ast.Literal):
+        return _fact_against_constant(left.name, op, right.value)
+    a, b, compare = left.name, right.name, _OPS[op]
+
+    def facts_compared(facts):
+        x, y = facts.get(a), facts.get(b)
+        return x is not None and y is not None and compare(x, y)
+
+    return facts_compared
+
+
+def _fact_against_constant(name: str, op: str, c: Any) -> Predicate:
+    # One closure per operator: an operator-module call would cost a further ~40 ns per comparison.
+    if op == "==":
+
+        def eq(facts):
+            v = facts.get(name)
+            return v is not None and v == c
+
+        return eq
+    if op == "!=":
+
+        def ne(facts):
+            v = facts.get(name)
+            return v is not None and v != c
+
+        return ne
+    if op == "<":
+
+        def lt(facts):
+            v = facts.get(name)
+            return v is not None and v < c
+
+        return lt
+    if op == "<=":
+
+        def le(facts):
+            v = facts.get(name)
+            return v is not None and v <= c
+
+        return le
+    if op == ">":
+
+        def gt(facts):
+            v = facts.get(name)
+            return v is not None and v > c
+
+        return gt
+
+    def ge(facts):
+        v = facts.get(name)
+        return v is not None and v >= c
+
+    return ge
+
+
+def _membership(name: str, op: str, values: frozenset) -> Predicate:
+    if op == "in":
+
+        def is_in(facts):
+            v = facts.get(name)
+            return v is not None and v in values
+
+        return is_in
+
+    def not_in(facts):
+        v = facts.get(name)
+        return v is not None and v not in values
+
+    return not_in
+
+
+def _evaluate_constant(op: str, left: ast.Literal, right: ast.Node) -> bool:
+    if op in ("in", "not in"):
+        found = left.value in {item.value for item in right.items}
+        return left.value is not None and (found if op == "in" else not found)
+    if left.value is None or right.value is None:
+        both = left.value is None and right.value is None
+        if op == "==":
+            return both
+        return op == "!=" and not both
+    return bool(_OPS[op](left.value, right.value))
