@@ -1,0 +1,328 @@
+"""API v1 of cxcore: signals in, customer profiles in, the 360° view out (DESIGN.md section 9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, parsers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .authentication import TokenUser, scope_required
+from .models import Customer, Role
+from .schemas import CUSTOMER_PROFILE, SIGNAL_ITEM, FieldError, InvalidInput, aware_datetime
+from .selectors import customer_360, customer_profile
+from .services import MAX_BATCH, customer_upsert, signals_ingest
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser, plus: absurdly nested JSON is a 400, not a RecursionError (a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON nested too deeply.") from None
+
+
+def _invalid(detail: str, errors: list[dict[str, Any]]) -> Response:
+    return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _body(request) -> tuple[Any, Response | None]:
+    """The parsed JSON body, or the 400 answer when it is malformed."""
+    try:
+        return request.data, None
+    except exceptions.ParseError as exc:
+        return None, _invalid(
+            f"Malformed JSON: {exc.detail}", [{"index": None, "field": None, "message": str(exc.detail)}]
+        )
+
+
+def _source_of(request) -> str:
+    user = request.user
+    if isinstance(user, TokenUser):
+        return user.token.name
+    return f"console:{user.get_username()}"
+
+
+def _jsonable(value: Any) -> Any:
+    """Decimals as strings (as DRF's serializers render them), datetimes as ISO 8601."""
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "index": {"type": "integer", "nullable": True, "description": "Index of the item in the batch."},
+                    "field": {"type": "string", "nullable": True},
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+    "required": ["detail"],
+}
+_DETAIL_SCHEMA = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+_AUTH_RESPONSES = {
+    401: OpenApiResponse(_DETAIL_SCHEMA, description="No token, or an invalid or revoked one."),
+    403: OpenApiResponse(_DETAIL_SCHEMA, description="The token lacks the scope."),
+}
+_SIGNAL_EXAMPLE = {
+    "customer": "M-1042",
+    "kind": "ticket_opened",
+    "occurred_at": "2024-05-01T09:30:00+02:00",
+    "ticket_ref": "T-881",
+    "issue_key": "terminal-connection",
+    "severity": "high",
+    "channel": "phone",
+    "idempotency_key": "helpdesk-T-881-opened",
+}
+
+
+class SignalBatchView(APIView):
+    parser_classes = [JSONParser]
+    permission_classes = [scope_required("ingest", console_roles=(Role.ADMIN,))]
+
+    @extend_schema(
+        operation_id="signals_ingest",
+        summary="Send a batch of signals",
+        description=(
+            f"Stores 1 to {MAX_BATCH} signals, all or nothing. An `idempotency_key` (or, without one, the "
+            "item's content) makes a retry harmless: signals already stored are counted as duplicates. "
+            "Unknown customers are created. Any invalid item answers 400 with the index and field of "
+            "every error, and nothing of the batch is stored. Needs the `ingest` scope."
+        ),
+        tags=["signals"],
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {
+                    "signals": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_BATCH,
+                        "items": SIGNAL_ITEM.openapi(example=_SIGNAL_EXAMPLE),
+                    }
+                },
+                "required": ["signals"],
+                "additionalProperties": False,
+            }
+        },
+        responses={
+            201: OpenApiResponse(
+                {
+                    "type": "object",
+                    "properties": {"accepted": {"type": "integer"}, "duplicates": {"type": "integer"}},
+                    "required": ["accepted", "duplicates"],
+                },
+                description="Stored: how many signals are new, how many were already there.",
+            ),
+            400: OpenApiResponse(_ERROR_SCHEMA, description="Invalid batch; nothing stored."),
+            **_AUTH_RESPONSES,
+        },
+        examples=[
+            OpenApiExample(
+                "A ticket and a purchase",
+                request_only=True,
+                value={
+                    "signals": [
+                        _SIGNAL_EXAMPLE,
+                        {
+                            "customer": "M-1042",
+                            "kind": "purchase",
+                            "occurred_at": "2024-05-02T15:00:00Z",
+                            "amount": "249.90",
+                            "payload": {"sku": "TERM-2"},
+                        },
+                    ]
+                },
+            ),
+            OpenApiExample(
+                "Accepted", response_only=True, status_codes=["201"], value={"accepted": 2, "duplicates": 0}
+            ),
+            OpenApiExample(
+                "Invalid items",
+                response_only=True,
+                status_codes=["400"],
+                value={
+                    "detail": "2 of 2 signals are invalid; nothing was stored.",
+                    "errors": [
+                        {
+                            "index": 0,
+                            "field": "occurred_at",
+                            "message": "Needs a UTC offset (e.g. +02:00 or Z): a time without one is ambiguous.",
+                        },
+                        {"index": 1, "field": "kind", "message": "This field is required."},
+                    ],
+                },
+            ),
+        ],
+    )
+    def post(self, request):
+        body, bad = _body(request)
+        if bad:
+            return bad
+        if not isinstance(body, dict) or "signals" not in body:
+            return _invalid(
+                'The body must be a JSON object {"signals": [...]}.',
+                [{"index": None, "field": "signals", "message": "This field is required."}],
+            )
+        extra = sorted(str(key) for key in body if key != "signals")
+        if extra:
+            return _invalid(
+                "Unknown fields in the body.",
+                [{"index": None, "field": key, "message": "Unknown field."} for key in extra],
+            )
+        try:
+            result = signals_ingest(items=body["signals"], source=_source_of(request))
+        except InvalidInput as exc:
+            return _invalid(exc.detail, exc.errors)
+        return Response({"accepted": result.accepted, "duplicates": result.duplicates}, status=status.HTTP_201_CREATED)
+
+
+_CONSOLE_READERS = tuple(Role.values)
+
+_CUSTOMER_EXAMPLE = {
+    "name": "Café Nord",
+    "email": "owner@cafe-nord.example",
+    "segment": "smb",
+    "region": "north",
+    "timezone": "Europe/Berlin",
+    "lifetime_value": "1840.00",
+    "attributes": {"terminal": "TERM-1"},
+    "consent": {"email": True, "sms": False},
+}
+
+
+class CustomerView(APIView):
+    parser_classes = [JSONParser]
+
+    def get_permissions(self):
+        if self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return [scope_required("read", console_roles=_CONSOLE_READERS)()]
+        return [scope_required("ingest", console_roles=(Role.ADMIN,))()]
+
+    @extend_schema(
+        operation_id="customer_get",
+        summary="The 360° view of a customer",
+        description=(
+            "Profile, consent on every channel, signal counts by kind and the 50 most recent signals "
+            "(newest first), as of `at` (default now); other parts (stage, facts, open actions) join as "
+            "the membrane adds them. Needs the `read` scope."
+        ),
+        tags=["customers"],
+        parameters=[
+            OpenApiParameter("at", str, description="ISO 8601 with offset: the view as of that time."),
+        ],
+        responses={
+            200: OpenApiResponse({"type": "object", "additionalProperties": True}, description="The 360° view."),
+            400: OpenApiResponse(_ERROR_SCHEMA, description="A malformed `at`."),
+            404: OpenApiResponse(_DETAIL_SCHEMA, description="Unknown customer."),
+            **_AUTH_RESPONSES,
+        },
+        examples=[
+            OpenApiExample(
+                "A customer",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "customer": "M-1042",
+                    "as_of": "2024-05-03T10:00:00+00:00",
+                    "profile": {
+                        "external_id": "M-1042",
+                        "name": "Café Nord",
+                        "segment": "smb",
+                        "timezone": "Europe/Berlin",
+                    },
+                    "consent": {
+                        "email": True,
+                        "in_app": False,
+                        "letter": False,
+                        "phone": False,
+                        "push": False,
+                        "sms": False,
+                    },
+                    "signal_counts": {"purchase": 1, "ticket_opened": 1},
+                    "recent_signals": [
+                        {"kind": "purchase", "occurred_at": "2024-05-02T15:00:00+00:00", "amount": "249.90"}
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request, external_id: str):
+        at = None
+        if "at" in request.query_params:
+            try:
+                at = aware_datetime(request.query_params["at"])
+            except FieldError as exc:
+                return _invalid("Invalid 'at'.", [{"index": None, "field": "at", "message": str(exc)}])
+        customer = Customer.objects.filter(external_id=external_id).first()
+        if customer is None:
+            raise exceptions.NotFound("Unknown customer.")
+        return Response(_jsonable(customer_360(customer=customer, at=at)))
+
+    @extend_schema(
+        operation_id="customer_upsert",
+        summary="Create or update a customer's profile",
+        description=(
+            "Fields left out keep their stored value; `consent` replaces the whole consent map (a channel "
+            "not listed has no consent). 201 when created, 200 when updated. Needs the `ingest` scope."
+        ),
+        tags=["customers"],
+        request={"application/json": CUSTOMER_PROFILE.openapi(example=_CUSTOMER_EXAMPLE)},
+        responses={
+            200: OpenApiResponse({"type": "object", "additionalProperties": True}, description="Updated."),
+            201: OpenApiResponse({"type": "object", "additionalProperties": True}, description="Created."),
+            400: OpenApiResponse(_ERROR_SCHEMA, description="Invalid profile; nothing stored."),
+            **_AUTH_RESPONSES,
+        },
+        examples=[
+            OpenApiExample("A profile", request_only=True, value=_CUSTOMER_EXAMPLE),
+            OpenApiExample(
+                "Invalid",
+                response_only=True,
+                status_codes=["400"],
+                value={
+                    "detail": "The customer profile is invalid; nothing was stored.",
+                    "errors": [
+                        {
+                            "index": None,
+                            "field": "timezone",
+                            "message": 'Must be an IANA time zone name, e.g. "Europe/Berlin".',
+                        }
+                    ],
+                },
+            ),
+        ],
+    )
+    def put(self, request, external_id: str):
+        body, bad = _body(request)
+        if bad:
+            return bad
+        try:
+            customer, created = customer_upsert(external_id=external_id, data=body)
+        except InvalidInput as exc:
+            return _invalid(exc.detail, exc.errors)
+        return Response(
+            _jsonable(customer_profile(customer=customer)),
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

@@ -1,0 +1,10 @@
+"""Hooks other apps listen to, so that cxcore never imports them (dependencies point one way)."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+# Sent after the transaction that stored new signals has committed.
+# kwargs: customer_ids (list[int]): the customers that got at least one new signal.
+# membrane listens to queue their re-evaluation.
+signals_ingested = Signal()

@@ -1,0 +1,330 @@
+"""Typed schemas for the JSON the API accepts.
+
+Plain Python rather than DRF serializers: a batch of 1000 signals must validate in a few
+milliseconds, and every error of every item is collected as {"index", "field", "message"}.
+Each field also carries its OpenAPI fragment, so the documented schema is generated from the
+same definitions that validate (see `Schema.openapi`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import functools
+import json
+import math
+import zoneinfo
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+
+from .selectors import vocabulary_has_key, vocabulary_keys
+
+
+class FieldError(ValueError):
+    """A value a field does not accept; the message is shown to the sender."""
+
+
+class InvalidInput(Exception):
+    """Input rejected as a whole: `errors` lists every problem as {"index", "field", "message"}."""
+
+    def __init__(self, detail: str, errors: list[dict[str, Any]]):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+def error(index: int | None, field: str | None, message: str) -> dict[str, Any]:
+    return {"index": index, "field": field, "message": message}
+
+
+Parser = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    parse: Parser
+    openapi: dict[str, Any]
+    required: bool = False
+
+
+class Schema:
+    """A flat JSON object with known fields; unknown fields are an error."""
+
+    def __init__(self, fields: dict[str, Field], *, description: str = ""):
+        self.fields = fields
+        self.required = tuple(name for name, field in fields.items() if field.required)
+        self.description = description
+
+    def validate(self, data: Any, *, errors: list[dict[str, Any]], index: int | None = None) -> dict[str, Any] | None:
+        """The cleaned values of the fields given; None (and `errors` appended) when anything is wrong."""
+        if not isinstance(data, dict):
+            errors.append(error(index, None, "Must be a JSON object."))
+            return None
+        clean: dict[str, Any] = {}
+        failed = False
+        for name in self.required:
+            if name not in data:
+                errors.append(error(index, name, "This field is required."))
+                failed = True
+        for name, value in data.items():
+            field = self.fields.get(name)
+            if field is None:
+                errors.append(error(index, str(name), "Unknown field."))
+                failed = True
+                continue
+            try:
+                clean[name] = field.parse(value)
+            except FieldError as exc:
+                errors.append(error(index, name, str(exc)))
+                failed = True
+        return None if failed else clean
+
+    def openapi(self, *, example: dict[str, Any] | None = None) -> dict[str, Any]:
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": {name: field.openapi for name, field in self.fields.items()},
+            "additionalProperties": False,
+        }
+        if self.required:
+            schema["required"] = list(self.required)
+        if self.description:
+            schema["description"] = self.description
+        if example is not None:
+            schema["example"] = example
+        return schema
+
+
+# -- field parsers ---------------------------------------------------------------------------------
+
+
+def _check_text(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and a lone surrogate cannot be encoded: both would be a 500.
+    if "\x00" in value:
+        raise FieldError("Must not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldError("Must be valid Unicode text.") from None
+    return value
+
+
+def text(max_length: int, *, blank: bool = False) -> Parser:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str):
+            raise FieldError("Must be a string.")
+        if not blank and not value.strip():
+            raise FieldError("Must not be empty.")
+        if len(value) > max_length:
+            raise FieldError(f"At most {max_length} characters.")
+        return _check_text(value)
+
+    return parse
+
+
+def choice(values: Iterable[str]) -> Parser:
+    allowed = tuple(values)
+    shown = ", ".join(f'"{v}"' for v in allowed)
+
+    def parse(value: Any) -> str:
+        if value not in allowed or not isinstance(value, str):
+            raise FieldError(f"Must be one of {shown}.")
+        return value
+
+    return parse
+
+
+def aware_datetime(value: Any) -> dt.datetime:
+    """ISO 8601 with a UTC offset (or Z), normalised to UTC."""
+    if not isinstance(value, str):
+        raise FieldError("Must be an ISO 8601 string with a UTC offset, e.g. 2024-05-01T09:30:00+02:00.")
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise FieldError(f"Not an ISO 8601 date-time: {value[:40]!r}.") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise FieldError("Needs a UTC offset (e.g. +02:00 or Z): a time without one is ambiguous.")
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise FieldError("Out of range.") from None
+
+
+def decimal_number(*, max_digits: int, places: int, strings: bool = False) -> Parser:
+    """A JSON number (or, with `strings`, a numeric string) that fits numeric(max_digits, places)."""
+    limit = decimal.Decimal(10) ** (max_digits - places)
+    quantum = decimal.Decimal(1).scaleb(-places)
+    kinds = "a number or a numeric string" if strings else "a number"
+
+    def parse(value: Any) -> decimal.Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise FieldError(f"Must be {kinds}.")
+        if isinstance(value, str) and not strings:
+            raise FieldError(f"Must be {kinds}.")
+        if isinstance(value, str) and len(value) > 40:
+            raise FieldError(f"Must be {kinds}.")
+        try:
+            number = decimal.Decimal(str(value).strip())
+        except decimal.InvalidOperation:
+            raise FieldError(f"Must be {kinds}.") from None
+        if not number.is_finite():
+            raise FieldError("Must be a finite number.")
+        if abs(number) >= limit:
+            raise FieldError(f"Must be less than {limit:,} in absolute value.")
+        if number != number.quantize(quantum, rounding=decimal.ROUND_HALF_EVEN):
+            raise FieldError(f"At most {places} decimal places.")
+        return number.quantize(quantum)
+
+    return parse
+
+
+def integer(*, minimum: int, maximum: int) -> Parser:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer() and math.isfinite(value):
+                value = int(value)
+            else:
+                raise FieldError("Must be an integer.")
+        if not minimum <= value <= maximum:
+            raise FieldError(f"Must be between {minimum} and {maximum}.")
+        return value
+
+    return parse
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FieldError("Must be a JSON object.")
+    try:
+        dumped = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        dumped.encode("utf-8")
+    except (ValueError, RecursionError):
+        raise FieldError("Must be plain JSON (finite numbers, valid Unicode, bounded depth).") from None
+    if "\\u0000" in dumped:
+        raise FieldError("Must not contain NUL characters.")
+    return value
+
+
+def vocabulary_key(vocabulary: str) -> Parser:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or not vocabulary_has_key(vocabulary=vocabulary, key=value):
+            known = ", ".join(sorted(vocabulary_keys(vocabulary=vocabulary)))
+            raise FieldError(f"Unknown {vocabulary} key; known: {known}.")
+        return value
+
+    return parse
+
+
+def email(value: Any) -> str:
+    value = text(254, blank=True)(value)
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError:
+            raise FieldError("Not a valid email address.") from None
+    return value
+
+
+@functools.cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def iana_timezone(value: Any) -> str:
+    if not isinstance(value, str) or value not in _timezones():
+        raise FieldError('Must be an IANA time zone name, e.g. "Europe/Berlin".')
+    return value
+
+
+def consent_map(value: Any) -> dict[str, bool]:
+    if not isinstance(value, dict):
+        raise FieldError('Must be an object of channel -> true/false, e.g. {"email": true}.')
+    problems = []
+    for channel, given in value.items():
+        if not vocabulary_has_key(vocabulary="channel", key=channel):
+            problems.append(f"unknown channel {channel[:40]!r}")
+        elif not isinstance(given, bool):
+            problems.append(f"{channel}: must be true or false")
+    if problems:
+        raise FieldError("; ".join(problems) + ".")
+    return dict(value)
+
+
+# -- the schemas -----------------------------------------------------------------------------------
+
+_DATETIME = {"type": "string", "format": "date-time"}
+
+
+def _string(max_length: int, description: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "maxLength": max_length, "description": description, **extra}
+
+
+SIGNAL_ITEM = Schema(
+    {
+        "customer": Field(
+            text(100), _string(100, "External id of the customer; an unknown one is created."), required=True
+        ),
+        "kind": Field(
+            text(40),
+            _string(
+                40,
+                "ticket_opened, ticket_eta_given, ticket_resolved, ticket_reopened, complaint, purchase, "
+                "survey_response, contact; other kinds are stored and feed no fact.",
+            ),
+            required=True,
+        ),
+        "occurred_at": Field(
+            aware_datetime, {**_DATETIME, "description": "ISO 8601 with a UTC offset."}, required=True
+        ),
+        "idempotency_key": Field(
+            text(200), _string(200, "Makes a retry harmless; derived from the item's content when absent.")
+        ),
+        "source": Field(text(100), _string(100, "Sending system; defaults to the token's integration.")),
+        "direction": Field(choice(["in", "out"]), {"type": "string", "enum": ["in", "out"], "default": "in"}),
+        "channel": Field(vocabulary_key("channel"), _string(40, "A channel key (email, sms, phone, ...).")),
+        "team": Field(vocabulary_key("team"), _string(40, "A team key (cx, service, sales, ...).")),
+        "category": Field(vocabulary_key("category"), _string(40, "An interaction category key.")),
+        "ticket_ref": Field(text(100), _string(100, "Ticket reference.")),
+        "issue_key": Field(text(100), _string(100, "The problem a ticket is about; recurrences share it.")),
+        "severity": Field(choice(["low", "normal", "high"]), {"type": "string", "enum": ["low", "normal", "high"]}),
+        "eta": Field(aware_datetime, {**_DATETIME, "description": "Estimated resolution time, with a UTC offset."}),
+        "amount": Field(
+            decimal_number(max_digits=14, places=2, strings=True),
+            {"type": "number", "description": "Purchase amount (a number or a numeric string)."},
+        ),
+        "score": Field(decimal_number(max_digits=6, places=2), {"type": "number", "description": "Survey score."}),
+        "scale": Field(
+            integer(minimum=1, maximum=32767), {"type": "integer", "minimum": 1, "description": "Survey scale."}
+        ),
+        "payload": Field(json_object, {"type": "object", "additionalProperties": True}),
+    },
+    description="One signal: flat; unknown fields are an error.",
+)
+
+CUSTOMER_PROFILE = Schema(
+    {
+        "name": Field(text(200, blank=True), _string(200, "Display name.")),
+        "email": Field(email, {"type": "string", "format": "email", "maxLength": 254}),
+        "phone": Field(text(40, blank=True), _string(40, "Phone number.")),
+        "segment": Field(text(40, blank=True), _string(40, "Segment, e.g. smb.")),
+        "region": Field(text(40, blank=True), _string(40, "Region.")),
+        "timezone": Field(iana_timezone, {"type": "string", "description": "IANA time zone, e.g. Europe/Berlin."}),
+        "lifetime_value": Field(
+            decimal_number(max_digits=14, places=2, strings=True),
+            {"type": "number", "description": "Lifetime value (a number or a numeric string)."},
+        ),
+        "attributes": Field(json_object, {"type": "object", "additionalProperties": True}),
+        "consent": Field(
+            consent_map,
+            {
+                "type": "object",
+                "additionalProperties": {"type": "boolean"},
+                "description": "Channel -> consent; a channel not listed has no consent.",
+            },
+        ),
+    },
+    description="A customer's profile; fields left out keep their stored value.",
+)

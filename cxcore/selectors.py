@@ -1,0 +1,119 @@
+"""Reads shared by the API and the console: vocabulary keys and the customer 360° view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Count
+from django.utils import timezone
+
+from .models import Category, Channel, Customer, Signal, Team
+
+# -- vocabulary keys -------------------------------------------------------------------------------
+
+_VOCABULARIES = {"team": Team, "channel": Channel, "category": Category}
+# Keys change rarely; validating 1000 signals must not query them per item. A key added since the
+# last load is found by reloading on a miss, at most once a second so junk input cannot hammer it.
+_RELOAD_AFTER_S = 60.0
+_RELOAD_ON_MISS_AFTER_S = 1.0
+_vocabulary_cache: dict[str, tuple[float, frozenset[str]]] = {}
+_vocabulary_lock = threading.Lock()
+
+
+def vocabulary_keys(*, vocabulary: str, max_age: float = _RELOAD_AFTER_S) -> frozenset[str]:
+    """The keys of a vocabulary ("team", "channel", "category"), from a per-process cache."""
+    now = time.monotonic()
+    cached = _vocabulary_cache.get(vocabulary)
+    if cached is not None and now - cached[0] < max_age:
+        return cached[1]
+    keys = frozenset(_VOCABULARIES[vocabulary].objects.values_list("key", flat=True))
+    with _vocabulary_lock:
+        _vocabulary_cache[vocabulary] = (now, keys)
+    return keys
+
+
+def vocabulary_has_key(*, vocabulary: str, key: str) -> bool:
+    if key in vocabulary_keys(vocabulary=vocabulary):
+        return True
+    return key in vocabulary_keys(vocabulary=vocabulary, max_age=_RELOAD_ON_MISS_AFTER_S)
+
+
+def vocabulary_cache_clear() -> None:
+    _vocabulary_cache.clear()
+
+
+# -- the 360° view ---------------------------------------------------------------------------------
+
+RECENT_SIGNALS = 50
+
+# Other apps add their part of the view (membrane: stage, facts, open actions) without cxcore
+# importing them: a contributor is called as fn(customer=..., at=...) and returns top-level keys.
+Customer360Contributor = Callable[..., dict[str, Any]]
+_contributors: list[Customer360Contributor] = []
+
+
+def customer_360_contributor(fn: Customer360Contributor) -> Customer360Contributor:
+    """Register `fn` (usable as a decorator); registering the same function twice is a no-op."""
+    if fn not in _contributors:
+        _contributors.append(fn)
+    return fn
+
+
+SIGNAL_FIELDS = (
+    "kind",
+    "occurred_at",
+    "direction",
+    "channel",
+    "team",
+    "category",
+    "ticket_ref",
+    "issue_key",
+    "severity",
+    "eta",
+    "amount",
+    "score",
+    "scale",
+    "payload",
+    "source",
+    "received_at",
+)
+
+
+def customer_profile(*, customer: Customer) -> dict[str, Any]:
+    return {
+        "external_id": customer.external_id,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "segment": customer.segment,
+        "region": customer.region,
+        "timezone": customer.timezone,
+        "lifetime_value": customer.lifetime_value,
+        "attributes": customer.attributes,
+        "consent": customer.consent,
+        "created_at": customer.created_at,
+        "updated_at": customer.updated_at,
+    }
+
+
+def customer_360(*, customer: Customer, at: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything known about a customer as of `at` (default now), in a constant number of queries."""
+    at = at or timezone.now()
+    signals = Signal.objects.filter(customer=customer, occurred_at__lte=at)
+    recent = list(signals.order_by("-occurred_at", "-id").values(*SIGNAL_FIELDS)[:RECENT_SIGNALS])
+    counts = dict(signals.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    view: dict[str, Any] = {
+        "customer": customer.external_id,
+        "as_of": at,
+        "profile": customer_profile(customer=customer),
+        "consent": {key: customer.has_consent(key) for key in sorted(vocabulary_keys(vocabulary="channel"))},
+        "signal_counts": dict(sorted(counts.items())),
+        "recent_signals": recent,
+    }
+    for contribute in _contributors:
+        view.update(contribute(customer=customer, at=at))
+    return view

@@ -1,0 +1,277 @@
+"""Writes of cxcore: ingesting signals, upserting customers, creating API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import hooks
+from .models import ApiScope, ApiToken, Customer, Signal
+from .schemas import CUSTOMER_PROFILE, SIGNAL_ITEM, InvalidInput, error, text
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: int
+    duplicates: int
+
+
+# The columns written per signal, in the order of the rows built below.
+SIGNAL_COLUMNS = (
+    "customer_id",
+    "kind",
+    "direction",
+    "channel",
+    "team",
+    "category",
+    "occurred_at",
+    "received_at",
+    "ticket_ref",
+    "issue_key",
+    "severity",
+    "eta",
+    "amount",
+    "score",
+    "scale",
+    "payload",
+    "source",
+    "idempotency_key",
+)
+_OCCURRED_AT = SIGNAL_COLUMNS.index("occurred_at")
+_SOURCE = SIGNAL_COLUMNS.index("source")
+_KEY = SIGNAL_COLUMNS.index("idempotency_key")
+
+
+def signals_ingest(*, items: Any, source: str) -> IngestResult:
+    """Store a batch of signals, all or nothing.
+
+    Every item is validated first and every error reported (InvalidInput); a valid batch is stored
+    in one transaction. An item without an idempotency_key gets one derived from its content, so a
+    retried batch never stores a signal twice: those already stored (same source and key), or
+    repeated within the batch, are counted as duplicates. Unknown customers are created. Each
+    customer with new signals is marked dirty from the earliest of them, and `hooks.signals_ingested`
+    is sent once the transaction has committed.
+    """
+    source = text(100)(source)
+    rows = _signals_validate(items, source=source)
+    received_at = timezone.now()
+    unique: dict[tuple[str, str], tuple] = {}
+    for external_id, clean in rows:
+        row = _signal_row(external_id, clean, received_at)
+        unique.setdefault((row[_SOURCE], row[_KEY]), row)
+    # A stable order of inserts keeps concurrent batches from deadlocking on the unique index.
+    ordered = [unique[key] for key in sorted(unique)]
+    with transaction.atomic():
+        customer_ids = _customer_ids_for(sorted({row[0] for row in ordered}))
+        ordered = [(customer_ids[row[0]], *row[1:]) for row in ordered]
+        if connection.vendor == "postgresql":
+            accepted, touched = _signals_insert_postgresql(ordered)
+        else:
+            accepted, touched = _signals_insert_portable(ordered)
+        if touched:
+            transaction.on_commit(functools.partial(_announce, touched))
+    return IngestResult(accepted=accepted, duplicates=len(rows) - accepted)
+
+
+def _signals_validate(items: Any, *, source: str) -> list[tuple[str, dict[str, Any]]]:
+    if not isinstance(items, list):
+        raise InvalidInput("'signals' must be a list.", [error(None, "signals", "Must be a list of signals.")])
+    if not items:
+        raise InvalidInput("The batch is empty.", [error(None, "signals", "Must hold at least one signal.")])
+    if len(items) > MAX_BATCH:
+        message = f"At most {MAX_BATCH} signals per batch; got {len(items)}."
+        raise InvalidInput(message, [error(None, "signals", message)])
+    errors: list[dict[str, Any]] = []
+    rows = []
+    for index, item in enumerate(items):
+        clean = SIGNAL_ITEM.validate(item, errors=errors, index=index)
+        if clean is None:
+            continue
+        clean.setdefault("source", source)
+        if "idempotency_key" not in clean:
+            clean["idempotency_key"] = _derived_key(item)
+        rows.append((clean["customer"], clean))
+    if errors:
+        bad = len({e["index"] for e in errors})
+        raise InvalidInput(f"{bad} of {len(items)} signals are invalid; nothing was stored.", errors)
+    return rows
+
+
+def _derived_key(item: dict[str, Any]) -> str:
+    canonical = json.dumps(item, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _signal_row(external_id: str, clean: dict[str, Any], received_at: dt.datetime) -> tuple:
+    get = clean.get
+    return (
+        external_id,
+        clean["kind"],
+        get("direction", "in"),
+        get("channel", ""),
+        get("team", ""),
+        get("category", ""),
+        clean["occurred_at"],
+        received_at,
+        get("ticket_ref", ""),
+        get("issue_key", ""),
+        get("severity", ""),
+        get("eta"),
+        get("amount"),
+        get("score"),
+        get("scale"),
+        json.dumps(get("payload", {}), ensure_ascii=False),
+        clean["source"],
+        clean["idempotency_key"],
+    )
+
+
+def _customer_ids_for(external_ids: Sequence[str]) -> dict[str, int]:
+    """Ids of the customers, creating the unknown ones (in a stable order, for concurrent batches)."""
+    ids = dict(Customer.objects.filter(external_id__in=external_ids).values_list("external_id", "id"))
+    missing = [external_id for external_id in external_ids if external_id not in ids]
+    if missing:
+        Customer.objects.bulk_create([Customer(external_id=e) for e in missing], ignore_conflicts=True)
+        ids.update(Customer.objects.filter(external_id__in=missing).values_list("external_id", "id"))
+    return ids
+
+
+_STAGE_TABLE = "cxcore_signal_ingest"
+_STAGE_DDL = f"""
+CREATE TEMP TABLE IF NOT EXISTS {_STAGE_TABLE} (
+    customer_id bigint, kind text, direction text, channel text, team text, category text,
+    occurred_at timestamptz, received_at timestamptz, ticket_ref text, issue_key text, severity text,
+    eta timestamptz, amount numeric, score numeric, scale smallint, payload jsonb, source text,
+    idempotency_key text
+) ON COMMIT DELETE ROWS
+"""
+
+
+def _signals_insert_postgresql(rows: list[tuple]) -> tuple[int, list[int]]:
+    """COPY into a session-local stage table, then one INSERT ... ON CONFLICT DO NOTHING.
+
+    The same statement marks the customers dirty: their rows are locked in id order first, so
+    concurrent batches touching the same customers queue instead of deadlocking.
+    """
+    signal_table = Signal._meta.db_table
+    customer_table = Customer._meta.db_table
+    columns = ", ".join(SIGNAL_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(_STAGE_DDL)
+        # ON COMMIT DELETE ROWS empties it between transactions; inside an outer transaction
+        # (tests, callers batching several calls) an earlier call's rows may still be there.
+        cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
+        with cursor.copy(f"COPY {_STAGE_TABLE} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"""
+            WITH inserted AS (
+                INSERT INTO {signal_table} ({columns})
+                SELECT {columns} FROM {_STAGE_TABLE} ORDER BY source, idempotency_key
+                ON CONFLICT (source, idempotency_key) DO NOTHING
+                RETURNING customer_id, occurred_at
+            ), earliest AS (
+                SELECT customer_id, min(occurred_at) AS since FROM inserted GROUP BY customer_id
+            ), locked AS (
+                SELECT c.id, e.since FROM {customer_table} c JOIN earliest e ON e.customer_id = c.id
+                WHERE c.dirty_since IS NULL OR c.dirty_since > e.since
+                ORDER BY c.id FOR NO KEY UPDATE OF c
+            ), dirtied AS (
+                UPDATE {customer_table} c SET dirty_since = LEAST(c.dirty_since, locked.since)
+                FROM locked WHERE c.id = locked.id
+                RETURNING c.id
+            )
+            SELECT (SELECT count(*) FROM inserted),
+                   ARRAY(SELECT customer_id FROM earliest ORDER BY customer_id),
+                   (SELECT count(*) FROM dirtied)
+            """
+        )
+        accepted, touched, _dirtied = cursor.fetchone()
+    return accepted, list(touched)
+
+
+def _signals_insert_portable(rows: list[tuple]) -> tuple[int, list[int]]:
+    """Any other database (SQLite): skip the keys already stored, then one bulk insert.
+
+    Safe without ON CONFLICT because SQLite transactions here begin IMMEDIATE: one writer at a time.
+    """
+    by_source: dict[str, list[str]] = {}
+    for row in rows:
+        by_source.setdefault(row[_SOURCE], []).append(row[_KEY])
+    stored: set[tuple[str, str]] = set()
+    for source, keys in by_source.items():
+        existing = Signal.objects.filter(source=source, idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+        stored.update((source, key) for key in existing)
+    new = [row for row in rows if (row[_SOURCE], row[_KEY]) not in stored]
+    signals = []
+    for row in new:
+        values = dict(zip(SIGNAL_COLUMNS, row, strict=True))
+        values["payload"] = json.loads(values["payload"])
+        signals.append(Signal(**values))
+    Signal.objects.bulk_create(signals)
+    earliest: dict[int, dt.datetime] = {}
+    for row in new:
+        customer_id, occurred_at = row[0], row[_OCCURRED_AT]
+        if customer_id not in earliest or occurred_at < earliest[customer_id]:
+            earliest[customer_id] = occurred_at
+    for customer_id in sorted(earliest):
+        since = earliest[customer_id]
+        Customer.objects.filter(Q(dirty_since__isnull=True) | Q(dirty_since__gt=since), pk=customer_id).update(
+            dirty_since=since
+        )
+    return len(new), sorted(earliest)
+
+
+def _announce(customer_ids: list[int]) -> None:
+    # After the commit the signals are stored whatever a listener does: its failure is logged,
+    # never turned into an error answer for a batch that was accepted.
+    for receiver, result in hooks.signals_ingested.send_robust(sender=Signal, customer_ids=customer_ids):
+        if isinstance(result, Exception):
+            logger.error("signals_ingested receiver %r failed", receiver, exc_info=result)
+
+
+def customer_upsert(*, external_id: str, data: Any) -> tuple[Customer, bool]:
+    """Create or update a customer's profile; fields left out keep their value. Returns (customer, created)."""
+    errors: list[dict[str, Any]] = []
+    try:
+        external_id = text(100)(external_id)
+    except ValueError as exc:
+        errors.append(error(None, "external_id", str(exc)))
+    clean = CUSTOMER_PROFILE.validate(data, errors=errors)
+    if errors:
+        raise InvalidInput("The customer profile is invalid; nothing was stored.", errors)
+    return Customer.objects.update_or_create(external_id=external_id, defaults=clean)
+
+
+def api_token_create(*, name: str, scopes: Sequence[str]) -> tuple[ApiToken, str]:
+    """A new token for an integration; returns the token and its key, which is shown only once."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValueError("The token name must have 1 to 100 characters.")
+    unknown = sorted(set(scopes) - set(ApiScope.values))
+    if unknown:
+        raise ValueError(f"Unknown scope(s): {', '.join(unknown)}; known: {', '.join(ApiScope.values)}.")
+    if not scopes:
+        raise ValueError(f"Give at least one scope of: {', '.join(ApiScope.values)}.")
+    key = ApiToken.generate_key()
+    token = ApiToken.objects.create(
+        name=name, key_hash=ApiToken.hash_key(key), prefix=key[:8], scopes=sorted(set(scopes))
+    )
+    return token, key
