@@ -264,9 +264,19 @@ def _syntax_problem(exc: UnexpectedToken | UnexpectedEOF, tokens: list[Token]) -
         return Problem(line, column, "comparisons cannot be chained; join two comparisons with 'and'", "and")
     if tok is not None and tok.type == "NAME" and str(tok).lower() in KEYWORDS:
         return Problem(line, column, f"keywords are lowercase: write '{str(tok).lower()}'", str(tok).lower())
-    if "_COMMA" in getattr(exc, "expected", ()):
+    if _innermost_bracket(tokens[:index]) == "LSQB":
         return Problem(line, column, f"expected ',' or ']' before {found}")
     return Problem(line, column, f"unexpected {found}: expected an operator, 'and' or 'or'")
+
+
+def _innermost_bracket(tokens: list[Token]) -> str | None:
+    stack = []
+    for tok in tokens:
+        if tok.type in _CLOSER:
+            stack.append(tok.type)
+        elif tok.type in ("RPAR", "RSQB") and stack:
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 def _too_deep(root: ast.Node) -> Problem:
