@@ -1,0 +1,159 @@
+"""Relationship stages: definitions, versioned stage rules, the per-customer history, evaluation runs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from cxcore.models import Customer
+
+
+class StageDefinition(models.Model):
+    """A relationship stage (onboarding, active, loyal, crisis, at_risk, dormant): vocabulary, data."""
+
+    key = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    color = models.CharField(max_length=20, default="#888888")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "key"]
+
+    def __str__(self) -> str:
+        return self.name or self.key
+
+
+class RuleSetStatus(models.TextChoices):
+    DRAFT = "draft", "draft"
+    PUBLISHED = "published", "published"
+    SUPERSEDED = "superseded", "superseded"
+
+
+class StageRuleSet(models.Model):
+    """One version of the ordered stage rules; first matching rule wins, `default_stage` otherwise."""
+
+    number = models.PositiveIntegerField(unique=True)
+    status = models.CharField(max_length=12, choices=RuleSetStatus.choices, default=RuleSetStatus.DRAFT)
+    default_stage = models.CharField(max_length=40)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    change_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="published"), name="stage_ruleset_one_published"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"stage rules v{self.number} ({self.status})"
+
+
+class StageRule(models.Model):
+    ruleset = models.ForeignKey(StageRuleSet, on_delete=models.CASCADE, related_name="rules")
+    position = models.PositiveSmallIntegerField()
+    stage = models.CharField(max_length=40)
+    condition = models.TextField()
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["ruleset", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["ruleset", "position"], name="stage_rule_position_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.stage}: {self.condition}"
+
+
+class CustomerStage(models.Model):
+    """The stage a customer holds as of `evaluated_through`: a cache of the transition history, never the truth."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="stage_state")
+    stage = models.CharField(max_length=40)
+    since = models.DateTimeField()
+    previous_stage = models.CharField(max_length=40, null=True, blank=True)
+    # The history of this customer is complete up to and including this time.
+    evaluated_through = models.DateTimeField()
+    ruleset_number = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["stage"], name="customer_stage_stage_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.stage} since {self.since:%Y-%m-%d %H:%M}"
+
+
+class EvaluationRunKind(models.TextChoices):
+    FULL = "full", "everyone"
+    CHANGED = "changed", "customers with new signals"
+    REPLAY = "replay", "replay"
+    CUSTOMER = "customer", "one customer"
+
+
+class RunOutcome(models.TextChoices):
+    RUNNING = "running", "running"
+    SUCCEEDED = "succeeded", "succeeded"
+    FAILED = "failed", "failed"
+
+
+class EvaluationRun(models.Model):
+    kind = models.CharField(max_length=10, choices=EvaluationRunKind.choices)
+    as_of = models.DateTimeField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # A beat of the worker doing the run: a running run without a recent beat was interrupted.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    customers = models.PositiveIntegerField(default=0)
+    transitions = models.PositiveIntegerField(default=0)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=RunOutcome.choices, default=RunOutcome.RUNNING)
+    error = models.TextField(blank=True)
+    # Progress of a chunked run: every customer id <= done_through_id is done.
+    first_id = models.BigIntegerField(null=True, blank=True)
+    last_id = models.BigIntegerField(null=True, blank=True)
+    done_through_id = models.BigIntegerField(null=True, blank=True)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["outcome", "kind"], name="evaluation_run_outcome_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} run as of {self.as_of:%Y-%m-%d %H:%M} ({self.outcome})"
+
+    @property
+    def percent(self) -> int:
+        if self.outcome == RunOutcome.SUCCEEDED:
+            return 100
+        return int(100 * self.chunks_done / self.chunks_total) if self.chunks_total else 0
+
+
+class StageTransition(models.Model):
+    """A change of stage, placed at the event time it happened, with the facts that made it."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="stage_transitions")
+    from_stage = models.CharField(max_length=40, null=True, blank=True)
+    to_stage = models.CharField(max_length=40)
+    at = models.DateTimeField()
+    facts = models.JSONField(default=dict)
+    ruleset_number = models.PositiveIntegerField(null=True)
+    run = models.ForeignKey(EvaluationRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["customer", "at", "id"]
+        constraints = [
+            # A repeated or interrupted-then-rerun evaluation cannot write the same change twice.
+            models.UniqueConstraint(fields=["customer", "at"], name="stage_transition_customer_at_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_stage} -> {self.to_stage} at {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,87 @@
+"""The facts that come from the stage history: stage, previous_stage, days_in_stage.
+
+They are defined here, not in cxcore (which knows nothing of stages), and join cxcore's fact
+catalogue through `register` when the membrane app loads. Like every fact they are computed two
+ways that agree: for one customer from the event-time history (`stage_facts_for`), and as SQL
+expressions over CustomerFacts joined with the stored stage (`stage_fact_columns`), which holds
+the stage as of the last set-based run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import F, Func, IntegerField
+
+from cxcore.facts.catalogue import FactDef, register
+
+STAGE_KEYS = ("onboarding", "active", "loyal", "crisis", "at_risk", "dormant")
+DAY_US = 86_400_000_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+STAGE_FACTS = (
+    FactDef(
+        "stage",
+        "str",
+        "The relationship stage at T (in a stage rule: the stage held before).",
+        "crisis",
+        values=STAGE_KEYS,
+    ),
+    FactDef(
+        "previous_stage",
+        "str",
+        "The stage held before the current one; null when none.",
+        "active",
+        nullable=True,
+        values=STAGE_KEYS,
+    ),
+    FactDef("days_in_stage", "int", "Whole days since the customer entered the current stage.", 3, nullable=True),
+)
+
+
+def stage_facts_register() -> None:
+    for fact in STAGE_FACTS:
+        register(fact)
+
+
+def stage_facts_for(*, customer, at: dt.datetime) -> dict[str, Any]:
+    """The stage facts of one customer at `at`, the stage brought up to `at` from their signals."""
+    from membrane.stages.services import stage_bring_up_to
+
+    state = stage_bring_up_to(customer=customer, at=at)
+    return {"stage": state.stage, "previous_stage": state.previous_stage, "days_in_stage": state.days_in_stage}
+
+
+class DaysSince(Func):
+    """floor((at - expression) / 1 day) in SQL, on integer microseconds like cxcore's day facts; null stays null."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression, *, at: dt.datetime):
+        super().__init__(expression)
+        delta = at - _EPOCH
+        self.at_us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+    def as_sql(self, compiler, connection, **extra_context):
+        inner, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            us, us_params = f"(EXTRACT(EPOCH FROM {inner}) * 1000000)::bigint", list(params)
+        else:
+            # Django stores 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC on SQLite.
+            us = (
+                f"(CAST(strftime('%%s', {inner}) AS INTEGER) * 1000000"
+                f" + CASE WHEN length({inner}) > 19 THEN CAST(substr({inner} || '000000', 21, 6) AS INTEGER)"
+                " ELSE 0 END)"
+            )
+            us_params = [*params, *params, *params]
+        return f"((%s - {us}) / {DAY_US})", [self.at_us, *us_params]
+
+
+def stage_fact_columns(*, as_of: dt.datetime, prefix: str = "customer__stage_state__") -> dict[str, Any]:
+    """The stage facts as expressions for a queryset reaching CustomerStage through `prefix` (from CustomerFacts)."""
+    return {
+        "stage": F(f"{prefix}stage"),
+        "previous_stage": F(f"{prefix}previous_stage"),
+        "days_in_stage": DaysSince(F(f"{prefix}since"), at=as_of),
+    }

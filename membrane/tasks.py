@@ -1,0 +1,27 @@
+"""Celery tasks of the membrane: each loads or claims its work and calls a service; safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from membrane.models import EvaluationRun
+from membrane.stages.services import stages_evaluate_all, stages_evaluate_changed
+
+
+@shared_task
+def reevaluate_changed() -> int:
+    """Customers with new signals, brought up to now in event time."""
+    return stages_evaluate_changed().pk
+
+
+@shared_task
+def reevaluate_all(run_id: int | None = None) -> int | None:
+    """Everyone as of now, set-based; with `run_id`, continues that run where it stopped.
+
+    Chunks already done are skipped and every chunk is idempotent, so a redelivered or repeated
+    task finishes the run without losing or duplicating a transition.
+    """
+    if run_id is None:
+        return stages_evaluate_all().pk
+    run = EvaluationRun.objects.filter(pk=run_id).first()
+    return stages_evaluate_all(run=run).pk if run is not None else None
