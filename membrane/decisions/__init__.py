@@ -1,0 +1,1 @@
+"""Decisions: may team X contact customer C about category K on channel H at time T, and why."""

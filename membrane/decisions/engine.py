@@ -1,0 +1,274 @@
+"""The decision rule (DESIGN.md section 7), over the published principles compiled once and cached.
+
+The rule itself (`decide`) is a pure function of the compiled ruleset, the fact row, the consent
+and the contact history; `decision_make` in services.py feeds it from the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .reasons import explain
+
+DAY = dt.timedelta(days=1)
+HOUR = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class CompiledPrinciple:
+    principle_id: int
+    version_id: int
+    slug: str
+    title: str
+    version: int
+    effect: str
+    params: Mapping
+    priority: int
+    categories: frozenset[str]
+    channels: frozenset[str]
+    teams: frozenset[str]
+    predicate: Callable[[Mapping], bool]
+    facts: tuple[str, ...]
+
+    def in_scope(self, *, team: str | None, category: str | None, channel: str | None) -> bool:
+        return (
+            (not self.categories or category in self.categories)
+            and (not self.channels or channel in self.channels)
+            and (not self.teams or team in self.teams)
+        )
+
+    @property
+    def label(self) -> str:
+        return f"'{self.title}' v{self.version}"
+
+    def ref(self) -> dict:
+        return {"principle": self.slug, "version": self.version}
+
+
+def _rank(principle: CompiledPrinciple) -> tuple:
+    # Highest priority first; at equal priority a suppression comes before an allowance (it wins the tie).
+    return (-principle.priority, 0 if principle.effect == "suppress" else 1, principle.slug)
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    """The published principles, compiled, indexed by category so a decision reads only its candidates."""
+
+    principles: tuple[CompiledPrinciple, ...]
+    stamp: object = None
+    by_category: dict[str, tuple[CompiledPrinciple, ...]] = field(default_factory=dict)
+    any_category: tuple[CompiledPrinciple, ...] = ()
+    prescribes: tuple[CompiledPrinciple, ...] = ()
+
+    @classmethod
+    def build(cls, principles: Sequence[CompiledPrinciple], stamp: object = None) -> Ruleset:
+        interaction = sorted((p for p in principles if p.effect != "prescribe"), key=_rank)
+        categories = {c for p in interaction for c in p.categories}
+        return cls(
+            principles=tuple(principles),
+            stamp=stamp,
+            by_category={c: tuple(p for p in interaction if not p.categories or c in p.categories) for c in categories},
+            any_category=tuple(p for p in interaction if not p.categories),
+            prescribes=tuple(sorted((p for p in principles if p.effect == "prescribe"), key=_rank)),
+        )
+
+    def candidates(self, category: str | None) -> tuple[CompiledPrinciple, ...]:
+        return self.by_category.get(category, self.any_category)
+
+
+@dataclass
+class Evaluation:
+    """Which published principles hold for one interaction; no database involved."""
+
+    matched: list[CompiledPrinciple]
+    deciding: CompiledPrinciple | None  # the allow/suppress of highest priority among those that matched
+    caps: list[CompiledPrinciple]
+    prescribed: list[CompiledPrinciple]
+    facts_read: list[str]
+
+
+def evaluate(
+    ruleset: Ruleset, row: Mapping, *, team: str | None, category: str | None, channel: str | None
+) -> Evaluation:
+    """Steps 2 and the matching of step 3 of the rule, for the principles in scope of this interaction."""
+    matched: list[CompiledPrinciple] = []
+    deciding = None
+    caps: list[CompiledPrinciple] = []
+    read: dict[str, None] = {}
+    for principle in ruleset.candidates(category):
+        if (principle.channels and channel not in principle.channels) or (
+            principle.teams and team not in principle.teams
+        ):
+            continue
+        read.update(dict.fromkeys(principle.facts))
+        if not principle.predicate(row):
+            continue
+        matched.append(principle)
+        if principle.effect == "cap":
+            caps.append(principle)
+        elif deciding is None:
+            deciding = principle  # candidates are ranked: the first allow/suppress that holds decides
+    prescribed = []
+    for principle in ruleset.prescribes:
+        read.update(dict.fromkeys(principle.facts))
+        if principle.predicate(row):
+            prescribed.append(principle)
+            matched.append(principle)
+    return Evaluation(matched=matched, deciding=deciding, caps=caps, prescribed=prescribed, facts_read=list(read))
+
+
+@dataclass
+class Verdict:
+    verdict: str
+    decided_by: dict | str | None
+    deciding: CompiledPrinciple | None
+    matched: list[dict]
+    facts: dict
+    actions: list[dict]
+    reason: str
+    retry_after: dt.datetime | None = None
+
+
+def cap_retry_after(cap: CompiledPrinciple, contact_times: Sequence[dt.datetime]) -> dt.datetime | None:
+    """None when one more contact fits under the cap; else the first time it would.
+
+    `contact_times` are the contacts in scope within the cap's window before `at`, oldest first.
+    The window is half-open (at - D, at], so a contact stops counting exactly D days after it.
+    """
+    n, days = cap.params["n"], cap.params["days"]
+    if len(contact_times) < n:
+        return None
+    return contact_times[len(contact_times) - n] + days * DAY
+
+
+def decide(
+    ruleset: Ruleset,
+    row: Mapping,
+    *,
+    team: str,
+    category: str,
+    channel: str,
+    at: dt.datetime,
+    consent_required: bool,
+    consented: bool,
+    contacts: Callable[[CompiledPrinciple], Sequence[dt.datetime]],
+) -> Verdict:
+    """The decision rule. `contacts(cap)` returns the outbound contacts in the cap's scope within its window."""
+    evaluation = evaluate(ruleset, row, team=team, category=category, channel=channel)
+    facts = {name: row.get(name) for name in evaluation.facts_read}
+    matched = [{**p.ref(), "effect": p.effect} for p in evaluation.matched]
+    actions = [
+        {
+            "kind": p.params["action"],
+            "team": p.params["team"],
+            "principle": p.slug,
+            "due": at + p.params["due_hours"] * HOUR,
+        }
+        for p in evaluation.prescribed
+    ]
+
+    def answer(verdict: str, decided_by, deciding=None, reason: str = "", retry_after=None) -> Verdict:
+        return Verdict(verdict, decided_by, deciding, matched, facts, actions, reason, retry_after)
+
+    # 1. consent first; nothing overrides it.
+    if consent_required and not consented:
+        return answer(
+            "suppress",
+            "consent",
+            reason=f"Suppressed: the customer has not consented to {channel}, which {category} contacts need.",
+        )
+    # 2. the allow/suppress of highest priority decides.
+    deciding = evaluation.deciding
+    if deciding is not None and deciding.effect == "suppress":
+        return answer(
+            "suppress", deciding.ref(), deciding, f"Suppressed by {deciding.label}: {explain(deciding.facts, row)}."
+        )
+    # 3. still allowed: a cap this contact would exceed suppresses; the cap binding longest names the retry time.
+    blocked = []
+    for cap in evaluation.caps:
+        times = contacts(cap)
+        retry_after = cap_retry_after(cap, times)
+        if retry_after is not None:
+            blocked.append((retry_after, cap, len(times)))
+    if blocked:
+        retry_after, cap, count = max(blocked, key=lambda item: item[0])
+        n, days = cap.params["n"], cap.params["days"]
+        contacts_text = "1 contact" if count == 1 else f"{count} contacts"
+        return answer(
+            "suppress",
+            cap.ref(),
+            cap,
+            f"Suppressed by {cap.label}: {contacts_text} in the last {days} days already reach the cap of {n}; "
+            f"the next is possible from {retry_after:%Y-%m-%d %H:%M} UTC.",
+            retry_after,
+        )
+    if deciding is not None:
+        return answer(
+            "allow", deciding.ref(), deciding, f"Allowed by {deciding.label}: {explain(deciding.facts, row)}."
+        )
+    # 4. nothing decided.
+    return answer("allow", None, reason="Allowed: no published principle restricts this contact.")
+
+
+# --- the compiled published set, cached per process -------------------------------------------------
+
+_lock = threading.Lock()
+_cached: Ruleset | None = None
+
+
+def ruleset_invalidate() -> None:
+    global _cached
+    with _lock:
+        _cached = None
+
+
+def _stamp() -> object:
+    """Changes whenever the published set changes (publish, retire, rollback write an audit row), in any process."""
+    from membrane.models.principles import AuditAction, PrincipleAudit
+
+    return (
+        PrincipleAudit.objects.filter(action__in=[AuditAction.PUBLISH, AuditAction.RETIRE, AuditAction.ROLLBACK])
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+
+
+def compile_version(version) -> CompiledPrinciple:
+    from membrane.principles.conditions import condition_compile
+
+    condition = condition_compile(version.condition)
+    return CompiledPrinciple(
+        principle_id=version.principle_id,
+        version_id=version.pk,
+        slug=version.principle.slug,
+        title=version.principle.title,
+        version=version.number,
+        effect=version.effect,
+        params=dict(version.params),
+        priority=version.priority,
+        categories=frozenset(version.categories),
+        channels=frozenset(version.channels),
+        teams=frozenset(version.teams),
+        predicate=condition.predicate,
+        facts=condition.facts,
+    )
+
+
+def ruleset_get() -> Ruleset:
+    """The published principles compiled; rebuilt only when the published set has changed."""
+    global _cached
+    from membrane.models.principles import PrincipleVersion, VersionStatus
+
+    stamp = _stamp()
+    cached = _cached
+    if cached is not None and cached.stamp == stamp:
+        return cached
+    versions = PrincipleVersion.objects.filter(status=VersionStatus.PUBLISHED).select_related("principle")
+    ruleset = Ruleset.build([compile_version(v) for v in versions], stamp=stamp)
+    with _lock:
+        _cached = ruleset
+    return ruleset

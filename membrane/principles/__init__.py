@@ -1,0 +1,1 @@
+"""Interaction principles: lifecycle services, selectors, diffs and example tests."""

@@ -1,0 +1,37 @@
+"""The one seam between principles and the expression language: check and compile a condition."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CompiledCondition:
+    source: str
+    predicate: Callable[[Mapping], bool]
+    facts: tuple[str, ...]  # the names the condition reads, in first-read order
+
+
+class ConditionError(ValueError):
+    def __init__(self, problems: list):
+        self.problems = problems
+        super().__init__("; ".join(problem_text(problem) for problem in problems))
+
+
+def problem_text(problem) -> str:
+    text = f"line {problem.line}, column {problem.column}: {problem.message}"
+    suggestion = getattr(problem, "suggestion", None)
+    return f"{text} ({suggestion})" if suggestion else text
+
+
+def condition_compile(source: str) -> CompiledCondition:
+    """Type-check `source` against the principle context of the catalogue and compile it to a predicate."""
+    from membrane.catalogue import facts_for
+    from membrane.expressions import ExpressionError, check, compile_python
+
+    try:
+        checked = check(source, facts_for("principle"))
+    except ExpressionError as error:
+        raise ConditionError(list(error.problems)) from None
+    return CompiledCondition(source=source, predicate=compile_python(checked), facts=tuple(checked.facts_read))

@@ -1,0 +1,363 @@
+"""Every step of a principle's life: create, edit a draft, submit, approve, reject, publish, retire, roll back.
+
+The API, the console and the admin all call these; none of them holds a rule of its own.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from cxcore.models import Category, Channel, Role, Team
+from membrane.models.principles import (
+    AuditAction,
+    Effect,
+    Principle,
+    PrincipleAudit,
+    PrincipleVersion,
+    VersionStatus,
+)
+
+from .conditions import ConditionError, condition_compile
+from .effects import ParamsError, params_clean
+from .tests_runner import examples_failures_text, examples_run, examples_validate
+
+EDITABLE_FIELDS = (
+    "categories",
+    "channels",
+    "teams",
+    "condition",
+    "effect",
+    "params",
+    "priority",
+    "examples",
+    "change_note",
+)
+
+
+class PrincipleError(Exception):
+    """A lifecycle step was refused; the message says why in words a CX manager understands."""
+
+
+class NotAllowed(PrincipleError):
+    pass
+
+
+class ConflictError(PrincipleError):
+    pass
+
+
+class InvalidTransition(PrincipleError):
+    pass
+
+
+class InvalidVersion(PrincipleError):
+    def __init__(self, errors: dict[str, str]):
+        self.errors = errors
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+
+
+def _require_manager(actor, doing: str) -> None:
+    if actor is None or not actor.has_role(Role.CX_MANAGER, Role.ADMIN):
+        raise NotAllowed(f"Only a CX manager can {doing}.")
+
+
+def _audit(version: PrincipleVersion, actor, action: str, *, at=None, comment: str = "") -> None:
+    PrincipleAudit.objects.create(
+        principle_id=version.principle_id,
+        version=version,
+        actor=actor,
+        action=action,
+        at=at or timezone.now(),
+        comment=comment,
+    )
+
+
+def _ruleset_changed() -> None:
+    # The engine caches the compiled published set; drop it now (this process, this transaction)
+    # and again once the change is visible to everyone.
+    from membrane.decisions.engine import ruleset_invalidate
+
+    ruleset_invalidate()
+    transaction.on_commit(ruleset_invalidate)
+
+
+def version_fields_clean(fields: dict) -> dict:
+    """Validates a version's content; returns it canonical or raises InvalidVersion naming every bad field."""
+    errors: dict[str, str] = {}
+    cleaned = dict(fields)
+    vocabularies = {"categories": Category, "channels": Channel, "teams": Team}
+    for name, model in vocabularies.items():
+        values = cleaned.get(name) or []
+        if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+            errors[name] = "must be a list of keys (empty means all)"
+            continue
+        unknown = sorted(set(values) - set(model.objects.filter(key__in=values).values_list("key", flat=True)))
+        if unknown:
+            errors[name] = f"unknown {name}: {', '.join(unknown)}"
+        cleaned[name] = sorted(set(values))
+    effect = cleaned.get("effect")
+    if effect not in Effect.values:
+        errors["effect"] = f"must be one of {', '.join(Effect.values)}"
+    else:
+        try:
+            cleaned["params"] = params_clean(effect, cleaned.get("params"))
+        except ParamsError as error:
+            errors.update({f"params.{field}": message for field, message in error.errors.items()})
+        if effect == Effect.PRESCRIBE and any(cleaned.get(name) for name in vocabularies):
+            errors["scope"] = "a prescribed action is for the customer, not for one interaction: leave the scope empty"
+    if not isinstance(cleaned.get("priority", 0), int) or isinstance(cleaned.get("priority"), bool):
+        errors["priority"] = "must be a whole number"
+    condition = cleaned.get("condition") or ""
+    if not condition.strip():
+        errors["condition"] = "a condition is required (write true for always)"
+    else:
+        try:
+            condition_compile(condition)
+        except ConditionError as error:
+            errors["condition"] = str(error)
+    errors.update(examples_validate(cleaned.get("examples", [])))
+    if errors:
+        raise InvalidVersion(errors)
+    return cleaned
+
+
+def principle_create(
+    *,
+    actor,
+    slug: str,
+    title: str,
+    team: Team | None = None,
+    rationale: str = "",
+    categories: list | None = None,
+    channels: list | None = None,
+    teams: list | None = None,
+    condition: str,
+    effect: str,
+    params: dict | None = None,
+    priority: int = 0,
+    examples: list | None = None,
+    change_note: str = "",
+) -> PrincipleVersion:
+    """A new principle with its first version, a draft."""
+    _require_manager(actor, "create principles")
+    team = team or actor.team
+    if team is None:
+        raise InvalidVersion({"team": "a principle needs an owning team"})
+    if Principle.objects.filter(slug=slug).exists():
+        raise InvalidVersion({"slug": f"a principle '{slug}' already exists"})
+    fields = version_fields_clean(
+        {
+            "categories": categories or [],
+            "channels": channels or [],
+            "teams": teams or [],
+            "condition": condition,
+            "effect": effect,
+            "params": params or {},
+            "priority": priority,
+            "examples": examples or [],
+            "change_note": change_note,
+        }
+    )
+    with transaction.atomic():
+        principle = Principle.objects.create(slug=slug, title=title, rationale=rationale, team=team)
+        version = PrincipleVersion.objects.create(
+            principle=principle, number=1, author=actor, updated_by=actor, **fields
+        )
+        _audit(version, actor, AuditAction.CREATE)
+    return version
+
+
+def _next_number(principle: Principle) -> int:
+    return (principle.versions.aggregate(top=Max("number"))["top"] or 0) + 1
+
+
+def principle_version_draft_create(*, version: PrincipleVersion, actor, change_note: str = "") -> PrincipleVersion:
+    """Editing a version that is no longer a draft makes a new draft: a copy of it with the next number."""
+    _require_manager(actor, "edit principles")
+    with transaction.atomic():
+        principle = Principle.objects.select_for_update().get(pk=version.principle_id)
+        draft = PrincipleVersion.objects.create(
+            principle=principle,
+            number=_next_number(principle),
+            author=actor,
+            updated_by=actor,
+            change_note=change_note,
+            **{name: getattr(version, name) for name in EDITABLE_FIELDS if name != "change_note"},
+        )
+        _audit(draft, actor, AuditAction.CREATE, comment=f"from v{version.number}")
+    return draft
+
+
+def principle_version_update(*, version: PrincipleVersion, actor, lock_version: int, **changes) -> PrincipleVersion:
+    """Edits a draft; refused for anything submitted, and for an edit made on a stale copy."""
+    _require_manager(actor, "edit principles")
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidVersion({name: "cannot be edited" for name in sorted(unknown)})
+    with transaction.atomic():
+        current = PrincipleVersion.objects.select_for_update().select_related("updated_by").get(pk=version.pk)
+        if current.status != VersionStatus.DRAFT:
+            raise InvalidTransition(
+                f"v{current.number} is {current.get_status_display()} and never changes: create a new draft to edit it."
+            )
+        if current.lock_version != lock_version:
+            who = (
+                (current.updated_by.get_full_name() or current.updated_by.username) if current.updated_by else "Someone"
+            )
+            when = timezone.localtime(current.updated_at).strftime("%H:%M")
+            raise ConflictError(f"{who} saved this draft at {when}; reload")
+        fields = version_fields_clean({**{name: getattr(current, name) for name in EDITABLE_FIELDS}, **changes})
+        for name in EDITABLE_FIELDS:
+            setattr(current, name, fields[name])
+        current.updated_by = actor
+        current.lock_version = F("lock_version") + 1
+        current.save(update_fields=[*EDITABLE_FIELDS, "updated_by", "lock_version", "updated_at"])
+        current.refresh_from_db()
+        _audit(current, actor, AuditAction.EDIT)
+    return current
+
+
+def _transition(version: PrincipleVersion, expected: str, doing: str) -> PrincipleVersion:
+    current = PrincipleVersion.objects.select_for_update().select_related("author", "principle").get(pk=version.pk)
+    if current.status != expected:
+        raise InvalidTransition(f"Cannot {doing} v{current.number}: it is {current.get_status_display()}.")
+    return current
+
+
+def principle_version_submit(*, version: PrincipleVersion, actor) -> PrincipleVersion:
+    _require_manager(actor, "submit principles for review")
+    with transaction.atomic():
+        current = _transition(version, VersionStatus.DRAFT, "submit")
+        version_fields_clean({name: getattr(current, name) for name in EDITABLE_FIELDS})
+        current.status = VersionStatus.IN_REVIEW
+        current.submitted_at = timezone.now()
+        current.review_comment = ""
+        current.save(update_fields=["status", "submitted_at", "review_comment", "updated_at"])
+        _audit(current, actor, AuditAction.SUBMIT)
+    return current
+
+
+def _require_reviewer(version: PrincipleVersion, actor, doing: str) -> None:
+    _require_manager(actor, doing)
+    if version.author_id is not None and actor.pk == version.author_id:
+        raise NotAllowed("Nobody reviews their own version: a CX manager of another team must.")
+    author_team = version.author.team_id if version.author else None
+    if author_team is not None and actor.team_id == author_team:
+        raise NotAllowed("A CX manager of another team than the author's must review this version.")
+
+
+def principle_version_approve(*, version: PrincipleVersion, actor) -> PrincipleVersion:
+    with transaction.atomic():
+        current = _transition(version, VersionStatus.IN_REVIEW, "approve")
+        _require_reviewer(current, actor, "approve principles")
+        current.approver = actor
+        current.approved_at = timezone.now()
+        current.save(update_fields=["approver", "approved_at", "updated_at"])
+        _audit(current, actor, AuditAction.APPROVE)
+    return current
+
+
+def principle_version_reject(*, version: PrincipleVersion, actor, comment: str) -> PrincipleVersion:
+    """Sends a version in review back to draft, with the reviewer's comment."""
+    if not comment or not comment.strip():
+        raise InvalidVersion({"comment": "say what to change: a rejection needs a comment"})
+    with transaction.atomic():
+        current = _transition(version, VersionStatus.IN_REVIEW, "reject")
+        _require_reviewer(current, actor, "reject principles")
+        current.status = VersionStatus.DRAFT
+        current.review_comment = comment.strip()
+        current.submitted_at = current.approved_at = current.approver = None
+        current.lock_version = F("lock_version") + 1
+        current.save(
+            update_fields=[
+                "status",
+                "review_comment",
+                "submitted_at",
+                "approved_at",
+                "approver",
+                "lock_version",
+                "updated_at",
+            ]
+        )
+        current.refresh_from_db()
+        _audit(current, actor, AuditAction.REJECT, comment=current.review_comment)
+    return current
+
+
+def _publish(current: PrincipleVersion, actor, *, now) -> None:
+    results = examples_run(current)
+    failures = examples_failures_text(results)
+    if failures:
+        raise InvalidTransition(f"Cannot publish v{current.number}: {failures}.")
+    previous = PrincipleVersion.objects.select_for_update().filter(
+        principle_id=current.principle_id, status=VersionStatus.PUBLISHED
+    )
+    for old in previous:
+        old.status = VersionStatus.SUPERSEDED
+        old.ended_at = now
+        old.save(update_fields=["status", "ended_at", "updated_at"])
+        _audit(old, actor, AuditAction.SUPERSEDE, at=now, comment=f"by v{current.number}")
+    current.status = VersionStatus.PUBLISHED
+    current.published_at = now
+    current.save(update_fields=["status", "published_at", "updated_at"])
+    _ruleset_changed()
+
+
+def principle_version_publish(*, version: PrincipleVersion, actor) -> PrincipleVersion:
+    """Publishes an approved version whose examples all pass; the published one before it is superseded."""
+    _require_manager(actor, "publish principles")
+    with transaction.atomic():
+        # Lock the principle first: two publishers of the same principle queue up here.
+        Principle.objects.select_for_update().get(pk=version.principle_id)
+        current = _transition(version, VersionStatus.IN_REVIEW, "publish")
+        if current.approved_at is None:
+            raise InvalidTransition(
+                f"Cannot publish v{current.number}: a CX manager of another team must approve it first."
+            )
+        now = timezone.now()
+        _publish(current, actor, now=now)
+        _audit(current, actor, AuditAction.PUBLISH, at=now)
+    return current
+
+
+def principle_version_retire(*, version: PrincipleVersion, actor, comment: str = "") -> PrincipleVersion:
+    _require_manager(actor, "retire principles")
+    with transaction.atomic():
+        Principle.objects.select_for_update().get(pk=version.principle_id)
+        current = _transition(version, VersionStatus.PUBLISHED, "retire")
+        current.status = VersionStatus.RETIRED
+        current.ended_at = timezone.now()
+        current.save(update_fields=["status", "ended_at", "updated_at"])
+        _audit(current, actor, AuditAction.RETIRE, comment=comment)
+        _ruleset_changed()
+    return current
+
+
+def principle_version_rollback(*, version: PrincipleVersion, actor, change_note: str = "") -> PrincipleVersion:
+    """Publishes a copy of an older, once-published version as a new version."""
+    _require_manager(actor, "roll principles back")
+    if version.published_at is None:
+        raise InvalidTransition(
+            f"v{version.number} was never published: only a published version can be rolled back to."
+        )
+    with transaction.atomic():
+        principle = Principle.objects.select_for_update().get(pk=version.principle_id)
+        now = timezone.now()
+        copy = PrincipleVersion.objects.create(
+            principle=principle,
+            number=_next_number(principle),
+            author=actor,
+            updated_by=actor,
+            approver=version.approver,
+            approved_at=version.approved_at,
+            submitted_at=now,
+            copied_from=version,
+            status=VersionStatus.IN_REVIEW,
+            change_note=change_note or f"Rollback to v{version.number}",
+            **{name: getattr(version, name) for name in EDITABLE_FIELDS if name != "change_note"},
+        )
+        _publish(copy, actor, now=now)
+        _audit(copy, actor, AuditAction.ROLLBACK, at=now, comment=f"copy of v{version.number}")
+    return copy
