@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
@@ -16,6 +17,20 @@ from .models import Customer, Role
 from .schemas import CUSTOMER_PROFILE, SIGNAL_ITEM, FieldError, InvalidInput, aware_datetime
 from .selectors import customer_360, customer_profile
 from .services import MAX_BATCH, customer_upsert, signals_ingest
+
+
+class BearerTokenScheme(OpenApiAuthenticationExtension):
+    """Documents the integrations' bearer tokens in /api/schema/ (registered by being defined)."""
+
+    target_class = "cxcore.authentication.BearerTokenAuthentication"
+    name = "bearerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A token from `python manage.py create_api_token NAME --scopes ingest,decide,read`.",
+        }
 
 
 class JSONParser(parsers.JSONParser):

@@ -13,7 +13,7 @@ GOOD = {"customer": "C1", "kind": "complaint", "occurred_at": "2024-05-01T09:00:
 
 
 @pytest.fixture
-def client(api, make_token):
+def sender(api, make_token):
     return api(make_token("ingest"))
 
 
@@ -21,7 +21,7 @@ def errors_of(response) -> set[tuple]:
     return {(e["index"], e["field"]) for e in response.json()["errors"]}
 
 
-def test_a_batch_with_bad_items_stores_nothing_and_names_every_error(client):
+def test_a_batch_with_bad_items_stores_nothing_and_names_every_error(sender):
     signals = [
         GOOD,
         {**GOOD, "occurred_at": "2024-05-01T09:00:00"},  # naive
@@ -33,7 +33,7 @@ def test_a_batch_with_bad_items_stores_nothing_and_names_every_error(client):
         {**GOOD, "customer": "C3"},
     ]
 
-    response = client.post(URL, {"signals": signals})
+    response = sender.post(URL, {"signals": signals})
 
     assert response.status_code == 400
     body = response.json()
@@ -65,8 +65,8 @@ def test_a_batch_with_bad_items_stores_nothing_and_names_every_error(client):
         (1714546800, "ISO 8601"),
     ],
 )
-def test_a_bad_timestamp_is_a_clear_400(client, occurred_at, hint):
-    response = client.post(URL, {"signals": [{**GOOD, "occurred_at": occurred_at}]})
+def test_a_bad_timestamp_is_a_clear_400(sender, occurred_at, hint):
+    response = sender.post(URL, {"signals": [{**GOOD, "occurred_at": occurred_at}]})
 
     assert response.status_code == 400
     [problem] = response.json()["errors"]
@@ -74,8 +74,8 @@ def test_a_bad_timestamp_is_a_clear_400(client, occurred_at, hint):
     assert hint in problem["message"]
 
 
-def test_missing_kind_and_empty_customer_are_400s(client):
-    response = client.post(URL, {"signals": [{"customer": "  ", "occurred_at": "2024-05-01T09:00:00Z"}]})
+def test_missing_kind_and_empty_customer_are_400s(sender):
+    response = sender.post(URL, {"signals": [{"customer": "  ", "occurred_at": "2024-05-01T09:00:00Z"}]})
 
     assert response.status_code == 400
     assert errors_of(response) == {(0, "customer"), (0, "kind")}
@@ -94,8 +94,8 @@ def test_missing_kind_and_empty_customer_are_400s(client):
         ({"signals": [GOOD], "extra": 1}, "Unknown fields"),
     ],
 )
-def test_a_badly_shaped_body_is_a_clear_400(client, body, expected):
-    response = client.post(URL, body)
+def test_a_badly_shaped_body_is_a_clear_400(sender, body, expected):
+    response = sender.post(URL, body)
 
     assert response.status_code == 400
     assert expected in response.json()["detail"]
@@ -104,20 +104,20 @@ def test_a_badly_shaped_body_is_a_clear_400(client, body, expected):
 
 
 @pytest.mark.parametrize("raw", ['{"signals": [', "not json", '{"signals": [NaN]}', "[" * 100_000])
-def test_malformed_json_is_a_400(client, raw):
-    response = client.post(URL, raw=raw)
+def test_malformed_json_is_a_400(sender, raw):
+    response = sender.post(URL, raw=raw)
 
     assert response.status_code == 400
     assert response.json()["detail"].startswith("Malformed JSON")
 
 
-def test_text_that_the_database_cannot_store_is_a_400(client):
+def test_text_that_the_database_cannot_store_is_a_400(sender):
     signals = [
         {**GOOD, "kind": "nul\x00byte"},
         {**GOOD, "payload": {"note": "nul\x00byte"}},
     ]
 
-    response = client.post(URL, raw=json.dumps({"signals": signals}))
+    response = sender.post(URL, raw=json.dumps({"signals": signals}))
 
     assert response.status_code == 400
     assert errors_of(response) == {(0, "kind"), (1, "payload")}

@@ -1,0 +1,24 @@
+"""/api/schema/ documents the signals and customer endpoints with their request shapes."""
+
+from __future__ import annotations
+
+import yaml
+
+
+def test_the_schema_documents_signals_and_customers(client, db):
+    response = client.get("/api/schema/")
+
+    assert response.status_code == 200
+    schema = yaml.safe_load(response.content)
+    signals = schema["paths"]["/api/v1/signals"]["post"]
+    body = signals["requestBody"]["content"]["application/json"]["schema"]
+    item = body["properties"]["signals"]["items"]
+    assert body["properties"]["signals"]["maxItems"] == 1000
+    assert set(item["required"]) == {"customer", "kind", "occurred_at"}
+    assert item["properties"]["occurred_at"]["format"] == "date-time"
+    assert {"201", "400", "401", "403"} <= set(signals["responses"])
+    assert signals["requestBody"]["content"]["application/json"]["examples"]
+    customer = schema["paths"]["/api/v1/customers/{external_id}"]
+    assert {"get", "put"} <= set(customer)
+    assert "timezone" in customer["put"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert "404" in customer["get"]["responses"]
