@@ -1,0 +1,1 @@
+"""Prescribed actions: the published `prescribe` principles, turned into agent tasks."""

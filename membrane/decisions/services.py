@@ -1,0 +1,198 @@
+"""decision_make: bring the customer up to `at`, read the facts, apply the rule, log the answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from cxcore.models import Category, Channel, Customer, Signal, SignalKind, Team
+from membrane.models.decisions import DecisionLog
+
+from .engine import CompiledPrinciple, Verdict, decide, ruleset_get
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+VOCABULARY_TTL_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Interaction:
+    team: str
+    category: str
+    channel: str
+
+
+@dataclass
+class Decision:
+    decision_id: uuid.UUID
+    customer: Customer
+    interaction: Interaction
+    at: dt.datetime
+    stage: str | None
+    verdict: Verdict
+
+    def as_dict(self) -> dict:
+        answer = {
+            "verdict": self.verdict.verdict,
+            "decided_by": self.verdict.decided_by,
+            "stage": self.stage,
+            "matched": self.verdict.matched,
+            "facts": self.verdict.facts,
+            "actions": self.verdict.actions,
+            "reason": self.verdict.reason,
+            "decision_id": str(self.decision_id),
+            "at": self.at,
+        }
+        if self.verdict.retry_after is not None:
+            answer["retry_after"] = self.verdict.retry_after
+        return answer
+
+
+class _Vocabularies:
+    """Teams, channels and categories change rarely; a decision should not pay a query to read them."""
+
+    def __init__(self):
+        self.loaded_at = -1e9
+        self.teams: frozenset[str] = frozenset()
+        self.channels: frozenset[str] = frozenset()
+        self.consent: dict[str, bool] = {}
+
+    def get(self) -> _Vocabularies:
+        if time.monotonic() - self.loaded_at > VOCABULARY_TTL_SECONDS:
+            self.teams = frozenset(Team.objects.values_list("key", flat=True))
+            self.channels = frozenset(Channel.objects.values_list("key", flat=True))
+            self.consent = dict(Category.objects.values_list("key", "requires_consent"))
+            self.loaded_at = time.monotonic()
+        return self
+
+
+vocabularies = _Vocabularies()
+
+
+def interaction_errors(interaction: Interaction) -> dict[str, str]:
+    """Unknown vocabulary keys, by field; empty when the interaction is valid."""
+    vocab = vocabularies.get()
+    errors = {}
+    if interaction.team not in vocab.teams:
+        errors["team"] = f"unknown team '{interaction.team}'"
+    if interaction.category not in vocab.consent:
+        errors["category"] = f"unknown category '{interaction.category}'"
+    if interaction.channel not in vocab.channels:
+        errors["channel"] = f"unknown channel '{interaction.channel}'"
+    return errors
+
+
+def interaction_context(*, customer: Customer, interaction: Interaction | None, at: dt.datetime) -> dict:
+    """The interaction facts: team, category, channel, and the hour and weekday in the customer's timezone."""
+    try:
+        local = at.astimezone(zoneinfo.ZoneInfo(customer.timezone or "UTC"))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        local = at.astimezone(dt.UTC)
+    return {
+        "team": interaction.team if interaction else None,
+        "category": interaction.category if interaction else None,
+        "channel": interaction.channel if interaction else None,
+        "local_hour": local.hour,
+        "weekday": WEEKDAYS[local.weekday()],
+    }
+
+
+def customer_row(*, customer: Customer, at: dt.datetime, interaction: Interaction | None = None) -> tuple[dict, str]:
+    """Every fact a principle condition can read, as of `at`; the stage is brought up to `at` first."""
+    from cxcore.facts.per_customer import facts_for_customer
+    from membrane.stages.services import stage_bring_up_to
+
+    state = stage_bring_up_to(customer=customer, at=at)
+    row = facts_for_customer(customer=customer, at=at)
+    row.update(stage=state.stage, previous_stage=state.previous_stage, days_in_stage=state.days_in_stage)
+    row.update(interaction_context(customer=customer, interaction=interaction, at=at))
+    return row, state.stage
+
+
+def contacts_in_scope(*, customer: Customer, cap: CompiledPrinciple, at: dt.datetime) -> list[dt.datetime]:
+    """Outbound contacts of every team in the cap's scope within its window (at - D, at], oldest first."""
+    contacts = Signal.objects.filter(
+        customer=customer,
+        kind=SignalKind.CONTACT,
+        direction="out",
+        occurred_at__gt=at - dt.timedelta(days=cap.params["days"]),
+        occurred_at__lte=at,
+    )
+    if cap.categories:
+        contacts = contacts.filter(category__in=cap.categories)
+    if cap.channels:
+        contacts = contacts.filter(channel__in=cap.channels)
+    if cap.teams:
+        contacts = contacts.filter(team__in=cap.teams)
+    return list(contacts.order_by("occurred_at").values_list("occurred_at", flat=True))
+
+
+def decision_evaluate(*, customer: Customer, interaction: Interaction, at: dt.datetime | None = None) -> Decision:
+    """The answer for one interaction as of `at` (default now), without logging it."""
+    at = at or timezone.now()
+    ruleset = ruleset_get()
+    row, stage = customer_row(customer=customer, at=at, interaction=interaction)
+    verdict = decide(
+        ruleset,
+        row,
+        team=interaction.team,
+        category=interaction.category,
+        channel=interaction.channel,
+        at=at,
+        consent_required=vocabularies.get().consent.get(interaction.category, True),
+        consented=customer.has_consent(interaction.channel),
+        contacts=lambda cap: contacts_in_scope(customer=customer, cap=cap, at=at),
+    )
+    return Decision(
+        decision_id=uuid.uuid4(), customer=customer, interaction=interaction, at=at, stage=stage, verdict=verdict
+    )
+
+
+def _log_row(decision: Decision, *, asked_by: str, now: dt.datetime) -> DecisionLog:
+    verdict = decision.verdict
+    deciding = verdict.deciding
+    decided_by = "consent" if verdict.decided_by == "consent" else "principle" if deciding is not None else ""
+    return DecisionLog(
+        decision_id=decision.decision_id,
+        customer=decision.customer,
+        team=decision.interaction.team,
+        category=decision.interaction.category,
+        channel=decision.interaction.channel,
+        at=decision.at,
+        decided_at=now,
+        verdict=verdict.verdict,
+        decided_by=decided_by,
+        principle_id=deciding.principle_id if deciding is not None and decided_by == "principle" else None,
+        version_number=deciding.version if deciding is not None and decided_by == "principle" else None,
+        stage=decision.stage or "",
+        matched=verdict.matched,
+        facts=verdict.facts,
+        actions=verdict.actions,
+        reason=verdict.reason,
+        retry_after=verdict.retry_after,
+        asked_by=asked_by[:150],
+    )
+
+
+def decision_make(
+    *, customer: Customer, interaction: Interaction, at: dt.datetime | None = None, asked_by: str = ""
+) -> Decision:
+    """Decides and appends the answer to the decision log."""
+    decision = decision_evaluate(customer=customer, interaction=interaction, at=at)
+    _log_row(decision, asked_by=asked_by, now=timezone.now()).save()
+    return decision
+
+
+def decisions_make_batch(
+    *, items: Sequence[tuple[Customer, Interaction, dt.datetime | None]], asked_by: str = ""
+) -> list[Decision]:
+    """Many decisions, logged in one insert."""
+    decisions = [decision_evaluate(customer=c, interaction=i, at=at) for c, i, at in items]
+    now = timezone.now()
+    DecisionLog.objects.bulk_create([_log_row(d, asked_by=asked_by, now=now) for d in decisions])
+    return decisions

@@ -1,0 +1,53 @@
+"""Every decision is logged; the log cannot be edited or deleted, by code, queryset or admin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cxcore.factories import CustomerFactory
+from membrane.decisions.services import Interaction, decision_make
+from membrane.models.decisions import AppendOnlyError, DecisionLog
+
+AT = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def logged(db):
+    customer = CustomerFactory()
+    decision = decision_make(
+        customer=customer, interaction=Interaction("marketing_devices", "marketing", "email"), at=AT, asked_by="test"
+    )
+    return DecisionLog.objects.get(decision_id=decision.decision_id)
+
+
+def test_a_decision_is_logged_with_its_answer(logged):
+    assert (logged.verdict, logged.at, logged.asked_by, logged.category) == ("allow", AT, "test", "marketing")
+    assert logged.reason.startswith("Allowed")
+
+
+def test_the_log_refuses_updates_and_deletes(logged):
+    logged.verdict = "suppress"
+    with pytest.raises(AppendOnlyError):
+        logged.save()
+    with pytest.raises(AppendOnlyError):
+        logged.delete()
+    with pytest.raises(AppendOnlyError):
+        DecisionLog.objects.filter(pk=logged.pk).update(verdict="suppress")
+    with pytest.raises(AppendOnlyError):
+        DecisionLog.objects.all().delete()
+    assert DecisionLog.objects.get(pk=logged.pk).verdict == "allow"
+
+
+def test_the_admin_is_read_only(logged, rf):
+    from django.contrib import admin
+
+    from cxcore.factories import make_user
+
+    model_admin = admin.site._registry[DecisionLog]
+    request = rf.get("/admin/")
+    request.user = make_user("root", role="admin", team=None)
+    assert not model_admin.has_add_permission(request)
+    assert not model_admin.has_change_permission(request, logged)
+    assert not model_admin.has_delete_permission(request, logged)
