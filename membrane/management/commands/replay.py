@@ -1,0 +1,38 @@
+"""python manage.py replay --since T [--until T] [--step 1d]: stage history for imported data."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
+from django.utils import timezone
+
+from membrane.models import CustomerStage
+from membrane.stages.services import stages_replay
+
+from ._stage_args import parse_step, parse_time
+
+
+class Command(BaseCommand):
+    help = "Evaluates every customer at successive times over a past period, then prints the stage distribution."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--since", required=True, help="ISO 8601 time or date of the first evaluation")
+        parser.add_argument("--until", help="ISO 8601 time of the last evaluation (default now)")
+        parser.add_argument("--step", default="1d", help="time between evaluations: 1d, 6h, 30m (default 1d)")
+
+    def handle(self, *args, **options):
+        since = parse_time(options["since"])
+        until = parse_time(options["until"]) if options["until"] else timezone.now()
+        step = parse_step(options["step"])
+        if since > until:
+            raise CommandError("--since must not be after --until")
+        runs = stages_replay(since=since, until=until, step=step)
+        transitions = sum(run.transitions for run in runs)
+        self.stdout.write(
+            f"{len(runs)} evaluations from {since.isoformat()} to {until.isoformat()}: {transitions} transitions"
+        )
+        distribution = CustomerStage.objects.values("stage").annotate(n=Count("pk")).order_by("-n", "stage")
+        total = sum(row["n"] for row in distribution) or 1
+        self.stdout.write(f"{'stage':<12} {'customers':>10} {'share':>7}")
+        for row in distribution:
+            self.stdout.write(f"{row['stage']:<12} {row['n']:>10} {100 * row['n'] / total:>6.1f}%")
