@@ -426,6 +426,16 @@ def evaluation_run_start(
     )
 
 
+def evaluation_run_queue(*, user) -> EvaluationRun:
+    """A full run as of now, recorded at once (the console shows it) and started by a worker after commit."""
+    from membrane.tasks import reevaluate_all
+
+    with transaction.atomic():
+        run = evaluation_run_start(as_of=timezone.now(), started_by=user)
+        transaction.on_commit(lambda: reevaluate_all.delay(run.pk))
+    return run
+
+
 def stages_evaluate_all(
     *, as_of: dt.datetime | None = None, run: EvaluationRun | None = None, chunk_size: int = CHUNK_SIZE
 ) -> EvaluationRun:

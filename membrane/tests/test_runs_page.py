@@ -1,0 +1,68 @@
+"""The evaluation runs page: runs listed for every console role; only a CX manager starts a full run."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+
+from membrane.models import EvaluationRun
+
+from .stage_helpers import NOW
+
+
+def make_run(**fields):
+    defaults = {"kind": "full", "as_of": NOW, "started_at": timezone.now(), "outcome": "succeeded"}
+    return EvaluationRun.objects.create(**{**defaults, **fields})
+
+
+def test_runs_are_listed_with_their_figures(client, agent, django_assert_max_num_queries):
+    for n in range(5):
+        make_run(customers=1000 + n, transitions=7, duration_ms=1234)
+    client.force_login(agent)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("runs"))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "1004" in body and "1234 ms" in body
+    assert "Start a full run" not in body
+    assert 'hx-trigger="every 2s"' not in body
+
+
+def test_a_running_run_shows_progress_and_polls(client, cx_manager):
+    make_run(outcome="running", chunks_total=4, chunks_done=1)
+    client.force_login(cx_manager)
+    response = client.get(reverse("runs"), headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert 'hx-trigger="every 2s"' in body
+    assert 'value="25"' in body and "1 of 4 chunks" in body
+    assert "<html" not in body
+    assert "<script" not in body
+
+
+def test_a_cx_manager_starts_a_full_run(client, cx_manager, django_capture_on_commit_callbacks):
+    client.force_login(cx_manager)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("run-start"), headers={"HX-Request": "true"})
+    run = EvaluationRun.objects.get()
+    assert response.status_code == 200
+    assert (run.kind, run.outcome, run.started_by) == ("full", "running", cx_manager)
+    assert len(callbacks) == 1
+    assert 'hx-trigger="every 2s"' in response.content.decode()
+
+
+def test_an_agent_cannot_start_a_run(client, agent):
+    client.force_login(agent)
+    assert client.post(reverse("run-start")).status_code == 403
+    assert not EvaluationRun.objects.exists()
+
+
+def test_an_outsider_sees_no_runs(client, outsider):
+    make_run()
+    client.force_login(outsider)
+    assert client.get(reverse("runs")).status_code == 403
+    assert client.post(reverse("run-start")).status_code == 403
+
+
+def test_anonymous_is_sent_to_login(client, db):
+    response = client.get(reverse("runs"))
+    assert response.status_code == 302 and "login" in response["Location"]

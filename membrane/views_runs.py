@@ -1,0 +1,39 @@
+"""The evaluation runs page: every run, the progress of a running one, and a full run on demand."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from cxcore.decorators import console_view
+from cxcore.models import Role
+
+from .stages.selectors import evaluation_runs_any_running, evaluation_runs_recent
+from .stages.services import evaluation_run_queue
+
+
+def _context(request: HttpRequest) -> dict:
+    runs = list(evaluation_runs_recent())
+    return {
+        "runs": runs,
+        "polling": evaluation_runs_any_running(runs),
+        "can_start": request.user.has_role(Role.CX_MANAGER),
+    }
+
+
+@console_view()
+def run_list(request: HttpRequest) -> HttpResponse:
+    template = "membrane/runs.html#runs" if request.htmx else "membrane/runs.html"
+    return render(request, template, _context(request))
+
+
+@require_POST
+@console_view(Role.CX_MANAGER)
+def run_start(request: HttpRequest) -> HttpResponse:
+    run = evaluation_run_queue(user=request.user)
+    if request.htmx:
+        return render(request, "membrane/runs.html#runs", _context(request))
+    messages.success(request, f"Full run {run.pk} queued.")
+    return redirect("runs")
