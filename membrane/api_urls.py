@@ -1,1 +1,10 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import api_decisions, api_principles
+
+urlpatterns = [
+    path("decisions", api_decisions.DecisionView.as_view(), name="api-decisions"),
+    path("decisions/batch", api_decisions.DecisionBatchView.as_view(), name="api-decisions-batch"),
+    path("principles", api_principles.PrincipleListView.as_view(), name="api-principles"),
+    path("principles/<slug:slug>", api_principles.PrincipleDetailView.as_view(), name="api-principle"),
+]

@@ -1,0 +1,213 @@
+"""POST /api/v1/decisions and /decisions/batch: may team X contact customer C about K on channel H at T?"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cxcore.api import JSONParser
+from cxcore.authentication import TokenUser, scope_required
+from cxcore.models import Customer, Role
+from cxcore.schemas import FieldError, aware_datetime
+from membrane.decisions.services import Decision, Interaction, decision_make, decisions_make_batch, interaction_errors
+
+MAX_BATCH = 1000
+FIELDS = ("customer", "team", "category", "channel", "at")
+DECIDERS = scope_required("decide", console_roles=tuple(Role.values))
+
+_QUESTION = {
+    "type": "object",
+    "properties": {
+        "customer": {"type": "string", "description": "The customer's external id."},
+        "team": {"type": "string", "example": "marketing_devices"},
+        "category": {"type": "string", "example": "upsell"},
+        "channel": {"type": "string", "example": "email"},
+        "at": {"type": "string", "format": "date-time", "description": "Default now; may lie in the past."},
+    },
+    "required": ["customer", "team", "category", "channel"],
+    "additionalProperties": False,
+}
+_ANSWER = {
+    "type": "object",
+    "properties": {
+        "verdict": {"type": "string", "enum": ["allow", "suppress"]},
+        "decided_by": {
+            "oneOf": [
+                {"type": "object", "properties": {"principle": {"type": "string"}, "version": {"type": "integer"}}},
+                {"type": "string", "enum": ["consent"]},
+            ],
+            "nullable": True,
+        },
+        "stage": {"type": "string"},
+        "matched": {"type": "array", "items": {"type": "object"}},
+        "facts": {"type": "object"},
+        "actions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {"type": "string"},
+                    "team": {"type": "string"},
+                    "principle": {"type": "string"},
+                    "due": {"type": "string", "format": "date-time"},
+                },
+            },
+        },
+        "reason": {"type": "string"},
+        "retry_after": {"type": "string", "format": "date-time", "description": "Only when a cap suppressed."},
+        "decision_id": {"type": "string", "format": "uuid"},
+        "at": {"type": "string", "format": "date-time"},
+    },
+    "required": ["verdict", "decided_by", "stage", "matched", "facts", "actions", "reason", "decision_id"],
+}
+_ERRORS = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object"}}},
+}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _asked_by(request) -> str:
+    user = request.user
+    return user.token.name if isinstance(user, TokenUser) else f"console:{user.get_username()}"
+
+
+def _question(item: Any, index: int | None) -> tuple[tuple[str, Interaction, dt.datetime | None] | None, list[dict]]:
+    """Parses one question; returns it, or the errors with the item's index and field."""
+    if not isinstance(item, dict):
+        return None, [{"index": index, "field": None, "message": "Must be an object."}]
+    errors = [{"index": index, "field": key, "message": "Unknown field."} for key in item if key not in FIELDS]
+    for key in ("customer", "team", "category", "channel"):
+        if not isinstance(item.get(key), str) or not item[key]:
+            errors.append({"index": index, "field": key, "message": "This field is required (a string)."})
+    at = None
+    if item.get("at") is not None:
+        try:
+            at = aware_datetime(item["at"])
+        except FieldError as exc:
+            errors.append({"index": index, "field": "at", "message": str(exc)})
+    if errors:
+        return None, errors
+    interaction = Interaction(team=item["team"], category=item["category"], channel=item["channel"])
+    errors = [
+        {"index": index, "field": field, "message": message}
+        for field, message in interaction_errors(interaction).items()
+    ]
+    return (None, errors) if errors else ((item["customer"], interaction, at), [])
+
+
+def _invalid(detail: str, errors: list[dict]) -> Response:
+    return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _answer(decision: Decision) -> dict:
+    return _jsonable(decision.as_dict())
+
+
+class DecisionView(APIView):
+    parser_classes = [JSONParser]
+    permission_classes = [DECIDERS]
+
+    @extend_schema(
+        operation_id="decision_make",
+        summary="Ask whether a contact is allowed",
+        description=(
+            "Decides for (customer, team, category, channel, at) by consent, the published principles and "
+            "their caps, explains the answer in one sentence, lists the actions prescribed as of `at`, and "
+            "appends it to the decision log. `at` may lie in the past: the answer is then what the membrane "
+            "would have said at that time. Needs the `decide` scope."
+        ),
+        tags=["decisions"],
+        request={"application/json": _QUESTION},
+        responses={
+            200: OpenApiResponse(_ANSWER),
+            400: OpenApiResponse(_ERRORS, description="Invalid question."),
+            404: OpenApiResponse(_ERRORS, description="Unknown customer."),
+        },
+        examples=[
+            OpenApiExample(
+                "Upsell in a crisis",
+                request_only=True,
+                value={"customer": "M-1042", "team": "marketing_devices", "category": "upsell", "channel": "email"},
+            )
+        ],
+    )
+    def post(self, request):
+        question, errors = _question(request.data, None)
+        if errors:
+            return _invalid("Invalid question.", errors)
+        external_id, interaction, at = question
+        customer = Customer.objects.filter(external_id=external_id).first()
+        if customer is None:
+            return Response({"detail": f"Unknown customer '{external_id}'."}, status=status.HTTP_404_NOT_FOUND)
+        decision = decision_make(customer=customer, interaction=interaction, at=at, asked_by=_asked_by(request))
+        return Response(_answer(decision))
+
+
+class DecisionBatchView(APIView):
+    parser_classes = [JSONParser]
+    permission_classes = [DECIDERS]
+
+    @extend_schema(
+        operation_id="decisions_batch",
+        summary="Ask up to 1000 questions at once",
+        description=(
+            f'`{{"decisions": [...]}}` with 1 to {MAX_BATCH} questions; answers `{{"results": [...]}}` in the '
+            "same order. A malformed question is a 400 for the whole batch (every error with its index); an "
+            'unknown customer is answered in place with `{"index", "status": 404, "detail"}`.'
+        ),
+        tags=["decisions"],
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {"decisions": {"type": "array", "items": _QUESTION, "maxItems": MAX_BATCH}},
+                "required": ["decisions"],
+            }
+        },
+        responses={
+            200: OpenApiResponse({"type": "object", "properties": {"results": {"type": "array", "items": _ANSWER}}}),
+            400: OpenApiResponse(_ERRORS, description="Invalid batch; nothing decided."),
+        },
+    )
+    def post(self, request):
+        body = request.data
+        items = body.get("decisions") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+            return _invalid(
+                f'The body must be {{"decisions": [...]}} with 1 to {MAX_BATCH} questions.',
+                [{"index": None, "field": "decisions", "message": f"A list of 1 to {MAX_BATCH} questions."}],
+            )
+        questions, errors = [], []
+        for index, item in enumerate(items):
+            question, item_errors = _question(item, index)
+            questions.append(question)
+            errors.extend(item_errors)
+        if errors:
+            return _invalid(f"{len({e['index'] for e in errors})} questions are invalid; nothing was decided.", errors)
+        customers = {c.external_id: c for c in Customer.objects.filter(external_id__in={q[0] for q in questions})}
+        known = [(c, i, at) for external_id, i, at in questions if (c := customers.get(external_id)) is not None]
+        decisions = iter(decisions_make_batch(items=known, asked_by=_asked_by(request)))
+        results = []
+        for index, (external_id, _interaction, _at) in enumerate(questions):
+            if external_id in customers:
+                results.append(_answer(next(decisions)))
+            else:
+                results.append({"index": index, "status": 404, "detail": f"Unknown customer '{external_id}'."})
+        return Response({"results": results})
