@@ -1,8 +1,9 @@
 from django.urls import path
 
-from . import api_decisions, api_principles
+from . import api, api_decisions, api_principles
 
 urlpatterns = [
+    path("expressions/check", api.ExpressionCheckView.as_view(), name="api-expressions-check"),
     path("decisions", api_decisions.DecisionView.as_view(), name="api-decisions"),
     path("decisions/batch", api_decisions.DecisionBatchView.as_view(), name="api-decisions-batch"),
     path("principles", api_principles.PrincipleListView.as_view(), name="api-principles"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from .check import FACT_TYPES, Checked, FactSpec, check
 from .errors import ExpressionError, Problem
 from .parser import MAX_DEPTH, MAX_LENGTH, parse
+from .report import check_report
 from .to_python import compile_python
 from .to_sql import compile_sql
 
@@ -24,6 +25,7 @@ __all__ = [
     "FactSpec",
     "Problem",
     "check",
+    "check_report",
     "compile_python",
     "compile_sql",
     "parse",

@@ -1,0 +1,55 @@
+"""API v1 endpoints of membrane that are not principles or decisions: the expression check."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from membrane.catalogue import CONTEXTS, facts_for
+from membrane.expressions import check_report
+
+
+class StrictCharField(serializers.CharField):
+    """A string and only a string: DRF's CharField would quietly turn 5 or true into text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ExpressionCheckRequest(serializers.Serializer):
+    # No max_length: the checker reports an over-long expression with its limit, like any other problem.
+    expression = StrictCharField(allow_blank=True, trim_whitespace=False)
+    context = serializers.ChoiceField(choices=CONTEXTS)
+
+
+class ExpressionProblemSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    column = serializers.IntegerField()
+    message = serializers.CharField()
+    suggestion = serializers.CharField(required=False)
+
+
+class ExpressionCheckResult(serializers.Serializer):
+    ok = serializers.BooleanField()
+    facts = serializers.ListField(child=serializers.CharField(), required=False)
+    errors = ExpressionProblemSerializer(many=True, required=False)
+
+
+class ExpressionCheckView(APIView):
+    """Check an expression against the facts of its context: the same check the console editor runs."""
+
+    # Any integration token (whatever its scopes) or logged-in console user may check: it reads
+    # nothing but the catalogue.
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=ExpressionCheckRequest, responses=ExpressionCheckResult)
+    def post(self, request):
+        body = ExpressionCheckRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        return Response(check_report(data["expression"], facts_for(data["context"])))
