@@ -197,7 +197,9 @@ def principle_version_update(*, version: PrincipleVersion, actor, lock_version: 
     if unknown:
         raise InvalidVersion({name: "cannot be edited" for name in sorted(unknown)})
     with transaction.atomic():
-        current = PrincipleVersion.objects.select_for_update().select_related("updated_by").get(pk=version.pk)
+        current = (
+            PrincipleVersion.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=version.pk)
+        )
         if current.status != VersionStatus.DRAFT:
             raise InvalidTransition(
                 f"v{current.number} is {current.get_status_display()} and never changes: create a new draft to edit it."
@@ -220,7 +222,11 @@ def principle_version_update(*, version: PrincipleVersion, actor, lock_version: 
 
 
 def _transition(version: PrincipleVersion, expected: str, doing: str) -> PrincipleVersion:
-    current = PrincipleVersion.objects.select_for_update().select_related("author", "principle").get(pk=version.pk)
+    current = (
+        PrincipleVersion.objects.select_for_update(of=("self",))
+        .select_related("author", "principle")
+        .get(pk=version.pk)
+    )
     if current.status != expected:
         raise InvalidTransition(f"Cannot {doing} v{current.number}: it is {current.get_status_display()}.")
     return current
