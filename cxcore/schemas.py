@@ -195,7 +195,8 @@ def integer(*, minimum: int, maximum: int) -> Parser:
     return parse
 
 
-def json_object(value: Any) -> dict[str, Any]:
+def json_object_text(value: Any) -> str:
+    """A JSON object, returned as its JSON text: validating it means encoding it anyway."""
     if not isinstance(value, dict):
         raise FieldError("Must be a JSON object.")
     try:
@@ -205,6 +206,11 @@ def json_object(value: Any) -> dict[str, Any]:
         raise FieldError("Must be plain JSON (finite numbers, valid Unicode, bounded depth).") from None
     if "\\u0000" in dumped:
         raise FieldError("Must not contain NUL characters.")
+    return dumped
+
+
+def json_object(value: Any) -> dict[str, Any]:
+    json_object_text(value)
     return value
 
 
@@ -299,7 +305,7 @@ SIGNAL_ITEM = Schema(
         "scale": Field(
             integer(minimum=1, maximum=32767), {"type": "integer", "minimum": 1, "description": "Survey scale."}
         ),
-        "payload": Field(json_object, {"type": "object", "additionalProperties": True}),
+        "payload": Field(json_object_text, {"type": "object", "additionalProperties": True}),
     },
     description="One signal: flat; unknown fields are an error.",
 )

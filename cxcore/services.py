@@ -134,7 +134,7 @@ def _signal_row(external_id: str, clean: dict[str, Any], received_at: dt.datetim
         get("amount"),
         get("score"),
         get("scale"),
-        json.dumps(get("payload", {}), ensure_ascii=False),
+        get("payload", "{}"),  # validated and encoded by the schema
         clean["source"],
         clean["idempotency_key"],
     )
@@ -142,12 +142,24 @@ def _signal_row(external_id: str, clean: dict[str, Any], received_at: dt.datetim
 
 def _customer_ids_for(external_ids: Sequence[str]) -> dict[str, int]:
     """Ids of the customers, creating the unknown ones (in a stable order, for concurrent batches)."""
-    ids = dict(Customer.objects.filter(external_id__in=external_ids).values_list("external_id", "id"))
+    ids = _customer_ids_lookup(external_ids)
     missing = [external_id for external_id in external_ids if external_id not in ids]
     if missing:
         Customer.objects.bulk_create([Customer(external_id=e) for e in missing], ignore_conflicts=True)
-        ids.update(Customer.objects.filter(external_id__in=missing).values_list("external_id", "id"))
+        ids.update(_customer_ids_lookup(missing))
     return ids
+
+
+def _customer_ids_lookup(external_ids: Sequence[str]) -> dict[str, int]:
+    if connection.vendor == "postgresql":
+        # One array parameter instead of an IN list of 1000 placeholders the ORM would compile.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT external_id, id FROM {Customer._meta.db_table} WHERE external_id = ANY(%s)",
+                [list(external_ids)],
+            )
+            return dict(cursor.fetchall())
+    return dict(Customer.objects.filter(external_id__in=external_ids).values_list("external_id", "id"))
 
 
 _STAGE_TABLE = "cxcore_signal_ingest"
@@ -171,10 +183,9 @@ def _signals_insert_postgresql(rows: list[tuple]) -> tuple[int, list[int]]:
     customer_table = Customer._meta.db_table
     columns = ", ".join(SIGNAL_COLUMNS)
     with connection.cursor() as cursor:
-        cursor.execute(_STAGE_DDL)
         # ON COMMIT DELETE ROWS empties it between transactions; inside an outer transaction
         # (tests, callers batching several calls) an earlier call's rows may still be there.
-        cursor.execute(f"TRUNCATE {_STAGE_TABLE}")
+        cursor.execute(f"{_STAGE_DDL}; DELETE FROM {_STAGE_TABLE}")
         with cursor.copy(f"COPY {_STAGE_TABLE} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)

@@ -1,0 +1,356 @@
+"""bench ingest: signals through the real batch API (gunicorn) against a bare COPY of the same rows.
+
+Quality bar (DESIGN.md section 12): the API ingests at least 1/5 of the COPY rate, i.e. ratio <= 5.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import json
+import queue
+import random
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.management.base import CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cxcore.models import ApiToken, Customer, Signal
+from cxcore.services import SIGNAL_COLUMNS, _derived_key, api_token_create
+
+from . import Benchmark, Gunicorn, Report, median, register, require_postgresql
+
+TARGET_RATIO = 5.0
+SCRATCH_TABLE = "bench_ingest_copy"
+OFFSETS = [dt.timezone(dt.timedelta(hours=h)) for h in (0, 1, 2, -5, 5.5, 9)]
+TEAMS_BY_CATEGORY = {
+    "marketing": ["marketing_services", "marketing_devices"],
+    "upsell": ["marketing_devices", "sales"],
+    "sales_offer": ["sales"],
+    "survey": ["research"],
+    "service_update": ["service"],
+}
+KINDS = [
+    ("contact", 30),
+    ("purchase", 15),
+    ("ticket_opened", 12),
+    ("ticket_resolved", 10),
+    ("ticket_eta_given", 8),
+    ("survey_response", 8),
+    ("complaint", 5),
+    ("ticket_reopened", 2),
+    ("app_login", 10),
+]
+
+
+@dataclass
+class Generated:
+    items: list[dict[str, Any]]
+    occurred: list[dt.datetime]
+    etas: list[dt.datetime | None]
+    customers: list[str]
+
+
+def generate(*, n: int, tag: str, run: int, seed: int) -> Generated:
+    """`n` plausible signals of the kinds the membrane reads, for about n/10 customers."""
+    rng = random.Random(seed)
+    customers = [f"{tag}-r{run}-c{i:06d}" for i in range(max(1, n // 10))]
+    kinds, weights = zip(*KINDS, strict=True)
+    now = timezone.now()
+    items, occurred, etas = [], [], []
+    for i in range(n):
+        kind = rng.choices(kinds, weights)[0]
+        when = now - dt.timedelta(seconds=rng.randrange(365 * 86400))
+        item: dict[str, Any] = {
+            "customer": rng.choice(customers),
+            "kind": kind,
+            "occurred_at": when.astimezone(rng.choice(OFFSETS)).isoformat(timespec="seconds"),
+            "payload": {"seq": i, "origin": "bench"},
+        }
+        if rng.random() < 0.7:  # most senders give keys; the others rely on the derived one
+            item["idempotency_key"] = f"{tag}-r{run}-{i}"
+        eta = None
+        if kind.startswith("ticket_"):
+            ticket = rng.randrange(n)
+            item.update(ticket_ref=f"T-{ticket}", issue_key=f"issue-{ticket % 500}", channel="phone")
+            if kind == "ticket_opened":
+                item["severity"] = rng.choice(["low", "normal", "normal", "high"])
+            if kind == "ticket_eta_given":
+                eta = when + dt.timedelta(hours=rng.randrange(1, 96))
+                item["eta"] = eta.isoformat(timespec="seconds")
+        elif kind == "purchase":
+            item["amount"] = f"{rng.randrange(100, 500_000) / 100:.2f}"
+        elif kind == "survey_response":
+            item.update(score=rng.randrange(11), scale=10, channel="email", team="research", category="survey")
+        elif kind == "contact":
+            category = rng.choice(list(TEAMS_BY_CATEGORY))
+            item.update(
+                direction="out",
+                channel=rng.choice(["email", "sms", "push", "phone"]),
+                category=category,
+                team=rng.choice(TEAMS_BY_CATEGORY[category]),
+            )
+        elif kind == "complaint":
+            item.update(channel=rng.choice(["email", "phone"]), severity="high")
+        items.append(item)
+        occurred.append(when)
+        etas.append(eta)
+    return Generated(items=items, occurred=occurred, etas=etas, customers=customers)
+
+
+@dataclass
+class PostResult:
+    seconds: float
+    accepted: int = 0
+    duplicates: int = 0
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def post_batches(*, port: int, key: str, bodies: list[bytes], clients: int) -> PostResult:
+    """POST every body to /api/v1/signals from `clients` threads; wall time from first to last answer."""
+    work: queue.Queue[bytes] = queue.Queue()
+    for body in bodies:
+        work.put(body)
+    lock = threading.Lock()
+    result = PostResult(seconds=0.0)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        try:
+            while True:
+                try:
+                    body = work.get_nowait()
+                except queue.Empty:
+                    return
+                started = time.perf_counter()
+                conn.request("POST", "/api/v1/signals", body=body, headers=headers)
+                response = conn.getresponse()
+                answer = response.read()
+                elapsed = time.perf_counter() - started
+                with lock:
+                    result.latencies.append(elapsed)
+                    if response.status == 201:
+                        counts = json.loads(answer)
+                        result.accepted += counts["accepted"]
+                        result.duplicates += counts["duplicates"]
+                    else:
+                        result.failures.append(f"{response.status} {answer[:300]!r}")
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def copy_rows(generated: Generated, *, source: str) -> list[tuple]:
+    """The rows the API stored, as tuples for a bare COPY (same columns, same values)."""
+    ids = dict(Customer.objects.filter(external_id__in=generated.customers).values_list("external_id", "id"))
+    received_at = timezone.now()
+    rows = []
+    for item, occurred, eta in zip(generated.items, generated.occurred, generated.etas, strict=True):
+        amount = item.get("amount")
+        score = item.get("score")
+        rows.append(
+            (
+                ids[item["customer"]],
+                item["kind"],
+                item.get("direction", "in"),
+                item.get("channel", ""),
+                item.get("team", ""),
+                item.get("category", ""),
+                occurred,
+                received_at,
+                item.get("ticket_ref", ""),
+                item.get("issue_key", ""),
+                item.get("severity", ""),
+                eta,
+                Decimal(amount) if amount is not None else None,
+                Decimal(score) if score is not None else None,
+                item.get("scale"),
+                json.dumps(item["payload"]),
+                source,
+                item.get("idempotency_key") or _derived_key(item),
+            )
+        )
+    return rows
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(rows: list[tuple]) -> bytes:
+    """The rows in COPY's text format, rendered before the clock starts."""
+    lines = []
+    for row in rows:
+        fields = []
+        for value in row:
+            if value is None:
+                fields.append("\\N")
+            elif isinstance(value, dt.datetime):
+                fields.append(value.isoformat())
+            else:
+                fields.append(str(value).translate(_COPY_ESCAPES))
+        lines.append("\t".join(fields))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def bare_copy(rows: list[tuple], *, rendered: bytes | None = None) -> float:
+    """Seconds to COPY the rows into a fresh table shaped like the signals, with only the
+    (customer, occurred_at) index: from pre-rendered text when given (the server's speed, the
+    baseline of DESIGN.md), else row by row through psycopg's write_row (a Python client's speed)."""
+    columns = ", ".join(SIGNAL_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {SCRATCH_TABLE}")
+        cursor.execute(
+            f"CREATE TABLE {SCRATCH_TABLE} (LIKE {Signal._meta.db_table} INCLUDING DEFAULTS INCLUDING IDENTITY)"
+        )
+        cursor.execute(f"CREATE INDEX {SCRATCH_TABLE}_customer_time ON {SCRATCH_TABLE} (customer_id, occurred_at)")
+    started = time.perf_counter()
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY {SCRATCH_TABLE} ({columns}) FROM STDIN") as copy,
+    ):
+        if rendered is not None:
+            for start in range(0, len(rendered), 1 << 20):
+                copy.write(rendered[start : start + (1 << 20)])
+        else:
+            for row in rows:
+                copy.write_row(row)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {SCRATCH_TABLE}")
+    return seconds
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+@register
+class IngestBenchmark(Benchmark):
+    name = "ingest"
+    help = "Signals through POST /api/v1/signals (real gunicorn) beside a bare COPY of the same rows."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--signals", type=int, default=50_000, help="Signals per run (default 50,000).")
+        parser.add_argument("--runs", type=int, default=3, help="Runs; the medians are reported (default 3).")
+        parser.add_argument("--batch", type=int, default=1000, help="Signals per request (default 1000).")
+        parser.add_argument("--clients", type=int, default=4, help="Concurrent client threads (default 4).")
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2).")
+
+    def run(self, *, options: dict[str, Any], report: Report) -> dict[str, Any]:
+        require_postgresql(self.name)
+        n, runs, batch = options["signals"], options["runs"], options["batch"]
+        if n < 1 or runs < 1 or not 1 <= batch <= 1000:
+            raise CommandError("--signals and --runs must be positive and --batch between 1 and 1000.")
+        # The token's name is the signals' source: everything this run stores is found by it.
+        tag = f"bench-ingest-{secrets.token_hex(4)}"
+        token, key = api_token_create(name=tag, scopes=["ingest"])
+        report.line(
+            f"bench ingest: {n:,} signals for ~{max(1, n // 10):,} customers per run, {runs} run(s), batches of "
+            f"{batch}, {options['clients']} client threads, gunicorn with {options['workers']} workers"
+        )
+        rows = []
+        try:
+            with Gunicorn(workers=options["workers"]) as server:
+                self._warm_up(server.port, key, tag, options["clients"] * 2)
+                for run in range(1, runs + 1):
+                    generated = generate(n=n, tag=tag, run=run, seed=run)
+                    bodies = [
+                        json.dumps({"signals": generated.items[i : i + batch]}).encode() for i in range(0, n, batch)
+                    ]
+                    posted = post_batches(port=server.port, key=key, bodies=bodies, clients=options["clients"])
+                    if posted.failures or posted.accepted != n:
+                        raise CommandError(
+                            f"run {run}: {posted.accepted:,} of {n:,} accepted, {posted.duplicates} duplicates, "
+                            f"failures: {posted.failures[:3]}"
+                        )
+                    table = copy_rows(generated, source=tag)
+                    copy_seconds = bare_copy(table, rendered=copy_text(table))
+                    write_row_seconds = bare_copy(table)
+                    api_rate, copy_rate = n / posted.seconds, n / copy_seconds
+                    rows.append(
+                        (
+                            run,
+                            posted.seconds,
+                            api_rate,
+                            _percentile(posted.latencies, 0.5) * 1000,
+                            _percentile(posted.latencies, 0.99) * 1000,
+                            copy_seconds,
+                            copy_rate,
+                            n / write_row_seconds,
+                            copy_rate / api_rate,
+                        )
+                    )
+        finally:
+            deleted = self._clean_up(tag, token)
+        api_rate = median(row[2] for row in rows)
+        copy_rate = median(row[6] for row in rows)
+        write_row_rate = median(row[7] for row in rows)
+        ratio = copy_rate / api_rate
+        report.line()
+        headers = [
+            "run",
+            "api s",
+            "api signals/s",
+            "p50 ms",
+            "p99 ms",
+            "copy s",
+            "copy rows/s",
+            "write_row/s",
+            "copy/api",
+        ]
+        report.table(headers, [*rows, ("median", "", api_rate, "", "", "", copy_rate, write_row_rate, ratio)])
+        report.line(
+            "copy: COPY of the same rows, pre-rendered, into a table with only the (customer, occurred_at) index "
+            "(the baseline); write_row: the same COPY fed row by row from Python."
+        )
+        report.line()
+        verdict = "meets" if ratio <= TARGET_RATIO else "MISSES"
+        report.line(f"API at 1/{ratio:.2f} of the COPY rate: {verdict} the bar of 1/{TARGET_RATIO:g}.")
+        report.line(f"cleaned up: {deleted:,} signals and their customers, the token and the scratch table")
+        return {
+            "api_signals_per_s": round(api_rate),
+            "copy_rows_per_s": round(copy_rate),
+            "copy_write_row_per_s": round(write_row_rate),
+            "ratio": round(ratio, 2),
+            "runs": runs,
+            "signals": n,
+            "batch": batch,
+            "clients": options["clients"],
+            "workers": options["workers"],
+            "target_ratio": TARGET_RATIO,
+            "ok": ratio <= TARGET_RATIO,
+        }
+
+    def _warm_up(self, port: int, key: str, tag: str, requests: int) -> None:
+        """A few small batches, so that each worker has loaded the code and opened its connection."""
+        warm = generate(n=20 * requests, tag=tag, run=0, seed=0)
+        bodies = [json.dumps({"signals": warm.items[i : i + 20]}).encode() for i in range(0, len(warm.items), 20)]
+        posted = post_batches(port=port, key=key, bodies=bodies, clients=2)
+        if posted.failures:
+            raise CommandError(f"warm-up failed: {posted.failures[:3]}")
+
+    def _clean_up(self, tag: str, token: ApiToken) -> int:
+        deleted, _ = Signal.objects.filter(source=tag).delete()
+        Customer.objects.filter(external_id__startswith=f"{tag}-").delete()
+        token.delete()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {SCRATCH_TABLE}")
+        return deleted
