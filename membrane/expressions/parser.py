@@ -239,7 +239,7 @@ def _syntax_problem(exc: UnexpectedToken | UnexpectedEOF, tokens: list[Token]) -
         last = tokens[-1]
         line, column, found = last.end_line, last.end_column, "end of input"
     else:
-        index = next(i for i, t in enumerate(tokens) if t.start_pos == tok.start_pos)
+        index = next((i for i, t in enumerate(tokens) if t.start_pos == tok.start_pos), len(tokens))
         line, column, found = tok.line, tok.column, _describe(tok)
     prev = tokens[index - 1] if index else None
     before_prev = tokens[index - 2] if index > 1 else None

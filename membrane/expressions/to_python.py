@@ -60,9 +60,15 @@ def _all(parts: list[Predicate]) -> Predicate:
     if len(parts) == 3:
         a, b, c = parts
         return lambda facts: a(facts) and b(facts) and c(facts)
+    if len(parts) == 4:
+        a, b, c, d = parts
+        return lambda facts: a(facts) and b(facts) and c(facts) and d(facts)
+    if len(parts) == 5:
+        a, b, c, d, e = parts
+        return lambda facts: a(facts) and b(facts) and c(facts) and d(facts) and e(facts)
 
     # Longer chains become a balanced tree of the short shapes: a few nested calls, no loop.
-    size = -(-len(parts) // 3)
+    size = -(-len(parts) // 5)
     return _all([_all(parts[i : i + size]) for i in range(0, len(parts), size)])
 
 
@@ -75,8 +81,14 @@ def _any(parts: list[Predicate]) -> Predicate:
     if len(parts) == 3:
         a, b, c = parts
         return lambda facts: a(facts) or b(facts) or c(facts)
+    if len(parts) == 4:
+        a, b, c, d = parts
+        return lambda facts: a(facts) or b(facts) or c(facts) or d(facts)
+    if len(parts) == 5:
+        a, b, c, d, e = parts
+        return lambda facts: a(facts) or b(facts) or c(facts) or d(facts) or e(facts)
 
-    size = -(-len(parts) // 3)
+    size = -(-len(parts) // 5)
     return _any([_any(parts[i : i + size]) for i in range(0, len(parts), size)])
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from membrane.expressions import MAX_DEPTH, MAX_LENGTH, ExpressionError, parse
+from membrane.expressions import MAX_DEPTH, MAX_LENGTH, ExpressionError, FactSpec, check, parse
 from membrane.tests.expression_shapes import shape
 
 
@@ -132,3 +134,23 @@ def test_precedence_not_and_or():
 
 def test_comments_and_newlines_are_whitespace():
     assert shape(parse("a > 1 # why\n and b")) == shape(parse("a > 1 and\n\n b")) == "and(>(a, 1), b)"
+
+
+ALPHABET = st.sampled_from(
+    ["a", "b", "x1", "and", "or", "not", "in", "true", "null", "==", "<", ">=", "!=", "(", ")", "[", "]", ",",
+     "1", "-2.5", '"s"', '"\\q"', "'", "=", "&", " ", "\n", "#", "é", "\\"]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(max_size=60), st.lists(ALPHABET, max_size=30).map("".join)))
+def test_any_input_checks_or_fails_with_positioned_problems(source):
+    facts = {"a": FactSpec("a", "int"), "b": FactSpec("b", "bool"), "x1": FactSpec("x1", "str", frozenset({"s"}))}
+    try:
+        check(source, facts)
+    except ExpressionError as error:
+        assert error.problems
+        lines = source.split("\n")
+        for problem in error.problems:
+            assert 1 <= problem.line <= len(lines)
+            assert 1 <= problem.column <= len(lines[problem.line - 1]) + 1
