@@ -9,6 +9,7 @@ NAV = [
     ("dashboard", "Dashboard"),
     ("customers", "Customers"),
     ("principles", "Principles"),
+    ("decisions", "Decisions"),
     ("stages", "Stages"),
     ("campaigns", "Campaigns"),
     ("conflicts", "Conflicts"),
