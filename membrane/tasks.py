@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from cxcore.models import Customer
+from membrane.actions.services import actions_sync
 from membrane.models import EvaluationRun
 from membrane.stages.services import stages_evaluate_all, stages_evaluate_changed
 
 
 @shared_task
 def reevaluate_changed() -> int:
-    """Customers with new signals, brought up to now in event time."""
-    return stages_evaluate_changed().pk
+    """Customers with new signals, brought up to now in event time; then their prescribed actions follow."""
+    changed = list(Customer.objects.filter(dirty_since__isnull=False).values_list("pk", flat=True))
+    run = stages_evaluate_changed()
+    actions_sync(customer_ids=changed, at=run.as_of)
+    return run.pk
+
+
+@shared_task
+def actions_sync_all() -> dict:
+    """Everyone's prescribed actions as of now: time alone opens some (more than three days in crisis)."""
+    return actions_sync()
 
 
 @shared_task

@@ -76,3 +76,17 @@ def test_a_sync_over_everyone_reaches_every_customer(recurring_problem):
     result = actions_sync(at=BASE + 4 * DAY)
     assert result["customers"] == 2 and open_tasks(untroubled) == []
     assert open_tasks(recurring_problem) == ["agent_contact", "service_credit"]
+
+
+def test_the_scheduled_run_of_changed_customers_syncs_their_actions(db):
+    from cxcore.models import Customer
+    from membrane.tasks import reevaluate_changed
+
+    customer = CustomerFactory()
+    for n in range(4):  # yesterday, the fourth ticket on one issue
+        SignalFactory(customer=customer, kind="ticket_opened", ticket_ref=f"R{n}", issue_key="reader")
+    Customer.objects.filter(pk=customer.pk).update(dirty_since=BASE)
+
+    reevaluate_changed()
+
+    assert "agent_contact" in open_tasks(customer)
