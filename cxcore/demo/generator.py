@@ -131,9 +131,10 @@ class _Builder:
         self.data, self.external_id, self.now, self.n = data, external_id, now, 0
 
     def add(self, kind: str, at: dt.datetime, **fields) -> None:
+        # Numbered before the future is cut off: the key names the same event whatever `now` is.
+        self.n += 1
         if at > self.now:
             return
-        self.n += 1
         self.data.signals.append(
             {
                 "customer": self.external_id,
@@ -203,7 +204,9 @@ def _customer(rng: random.Random, data: DemoData, index: int, now: dt.datetime) 
     while day < last_day:
         amount = Decimal(rng.randint(low * 100, high * 100)) / 100
         total += amount
-        b.add("purchase", _at(rng, day), team="sales", amount=str(amount), payload={"order": f"{external_id}-{b.n}"})
+        b.add(
+            "purchase", _at(rng, day), team="sales", amount=str(amount), payload={"order": f"{external_id}-{b.n + 1}"}
+        )
         day += dt.timedelta(days=max(1, int(rng.expovariate(1 / PURCHASE_GAP_DAYS[segment]))))
 
     day = first_day + dt.timedelta(days=rng.randint(0, 7))
