@@ -4,9 +4,8 @@
 types: every customer fact in each context, and the interaction context (team, category, channel,
 local_hour, weekday) only in principle conditions, the one place a decision's interaction exists.
 
-PROVISIONAL: the list below is hard-coded from DESIGN.md section 4 so the expression language and
-its check endpoint work before the fact catalogue (cxcore.facts) is wired in; the facts engineer
-replaces the body of this module with one built from the catalogue's definitions.
+The customer facts are the catalogue's definitions: cxcore's (cxcore.facts.catalogue) and the
+stage facts defined in membrane (membrane.stage_facts).
 """
 
 from __future__ import annotations
@@ -15,35 +14,22 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from cxcore.defaults import CATEGORIES, CHANNELS, TEAMS
+from cxcore.facts.catalogue import CXCORE_FACTS, FactDef
 from membrane.expressions import FactSpec
+from membrane.stage_facts import STAGE_FACTS
 
 CONTEXTS = ("stage_rule", "principle", "audience")
 
 STAGES = frozenset({"onboarding", "active", "loyal", "crisis", "at_risk", "dormant"})
 WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 
-_CUSTOMER_FACTS = (
-    FactSpec("stage", "str", STAGES),
-    FactSpec("previous_stage", "str", STAGES),
-    FactSpec("days_in_stage", "int"),
-    FactSpec("segment", "str"),
-    FactSpec("region", "str"),
-    FactSpec("lifetime_value", "decimal"),
-    FactSpec("tenure_days", "int"),
-    FactSpec("open_tickets", "int"),
-    FactSpec("open_high_severity_tickets", "int"),
-    FactSpec("days_since_oldest_open_ticket", "int"),
-    FactSpec("open_tickets_without_eta", "int"),
-    FactSpec("eta_given", "bool"),
-    FactSpec("max_issue_recurrence_90d", "int"),
-    FactSpec("tickets_resolved_30d", "int"),
-    FactSpec("days_since_last_resolution", "int"),
-    FactSpec("complaints_30d", "int"),
-    FactSpec("purchases_90d", "int"),
-    FactSpec("days_since_last_purchase", "int"),
-    FactSpec("last_survey_score", "decimal"),
-    FactSpec("contacts_7d", "int"),
-)
+
+def _spec(fact: FactDef) -> FactSpec:
+    return FactSpec(fact.name, fact.type, frozenset(fact.values) if fact.values is not None else None)
+
+
+# One list: the stage facts defined in membrane, then cxcore's catalogue.
+_CUSTOMER_FACTS = tuple(_spec(fact) for fact in STAGE_FACTS + CXCORE_FACTS)
 
 _INTERACTION_FACTS = (
     FactSpec("team", "str", frozenset(TEAMS)),

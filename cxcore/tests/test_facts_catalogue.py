@@ -1,0 +1,52 @@
+"""The catalogue: every fact is documented, stored in its own column, and filterable in SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from cxcore.factories import CustomerFactory, SignalFactory
+from cxcore.facts import catalogue
+from cxcore.facts.catalogue import CXCORE_FACTS, FactDef, register
+from cxcore.facts.selectors import fact_columns
+from cxcore.facts.set_based import facts_compute_all
+from cxcore.models import Customer, CustomerFacts
+
+FIELD_TYPES = {
+    "int": "IntegerField",
+    "decimal": "DecimalField",
+    "bool": "BooleanField",
+    "str": "CharField",
+}
+
+
+@pytest.mark.parametrize("fact", CXCORE_FACTS, ids=lambda fact: fact.name)
+def test_each_fact_is_documented_and_stored_in_a_column_of_its_type(fact):
+    field = CustomerFacts._meta.get_field(fact.name)
+    assert fact.description and fact.example is not None
+    assert field.get_internal_type() == FIELD_TYPES[fact.type]
+    assert field.null == fact.nullable
+
+
+@pytest.mark.django_db
+def test_fact_columns_filter_customers_on_their_stored_facts():
+    at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    in_trouble, calm, _never_computed = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    SignalFactory(customer=in_trouble, kind="ticket_opened", ticket_ref="T1", occurred_at=at - dt.timedelta(hours=1))
+    facts_compute_all(at=at, customer_ids=[in_trouble.pk, calm.pk])
+    columns = fact_columns()
+    found = Customer.objects.filter(**{f"{columns['open_tickets']}__gt": 0, columns["eta_given"]: False})
+    assert list(found) == [in_trouble]
+    assert set(CustomerFacts.objects.filter(**{fact_columns(prefix="")["open_tickets"]: 0})) == {calm.facts}
+
+
+def test_another_app_can_register_facts_but_not_redefine_one(monkeypatch):
+    monkeypatch.setattr(catalogue, "_registry", dict(catalogue._registry))
+    tier = FactDef("loyalty_tier", "str", "The loyalty programme's tier.", "gold", values=("silver", "gold"))
+    register(tier)
+    register(tier)
+    assert catalogue.all_facts()[-1] == tier
+    assert catalogue.get("loyalty_tier") == tier
+    with pytest.raises(ValueError, match="already defined"):
+        register(FactDef("open_tickets", "decimal", "Something else.", 1))
