@@ -195,7 +195,11 @@ def _customer(rng: random.Random, data: DemoData, index: int, now: dt.datetime) 
     name = _name(rng, segment)
     consent = {channel: rng.random() < rate for channel, rate in CONSENT_RATES.items()}
     first_day = now - dt.timedelta(days=rng.randint(20, 29) if story == "new" else HISTORY_DAYS)
-    last_day = now - dt.timedelta(days=rng.randint(100, 150)) if story == "dormant" else now
+    last_day = now
+    if story == "dormant":
+        # Gone quiet more than six months ago: their history lies before everyone else's.
+        first_day = now - dt.timedelta(days=rng.randint(300, 420))
+        last_day = now - dt.timedelta(days=rng.randint(190, 260))
     b = _Builder(data, external_id, now)
 
     total = Decimal("0")
