@@ -15,7 +15,7 @@ def admin_user(db):
 
 
 @pytest.fixture(params=["cx_manager", "agent", "marketer", "admin_user"])
-def console_user(request):
+def console_user(request, db):
     return request.getfixturevalue(request.param)
 
 

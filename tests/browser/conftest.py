@@ -14,11 +14,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connections
 
 # Playwright's sync API runs an asyncio loop in this thread; Django would then refuse ORM calls
 # from the test body (creating users, customers) as "async unsafe", though they run synchronously.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+PUBLIC_HOST = "console.cxm.test"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -44,8 +46,21 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
 
 
+def _carry_serialized_contents(before: dict) -> None:
+    """Keep serialized rollback working once Playwright runs.
+
+    Playwright's sync API leaves an asyncio loop running in this thread, and Django's connection
+    handler then hands the test a new connection object. The copy of the migrated data that
+    serialized rollback restores hangs off the old one (`_test_serialized_contents`), so carry it over.
+    """
+    for alias, old in before.items():
+        contents = getattr(old, "_test_serialized_contents", None)
+        if contents is not None and connections[alias] is not old:
+            connections[alias]._test_serialized_contents = contents
+
+
 @pytest.fixture(scope="session")
-def browser():
+def browser(live_server, django_db_setup):
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         message = f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)"
         if os.environ.get("CI") == "true":
@@ -53,8 +68,19 @@ def browser():
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
+    public_origin = f"http://{PUBLIC_HOST}:{urlsplit(live_server.url).port}"
+    args = [
+        *CHROMIUM_ARGS,
+        # A name that is not "localhost": some pages (Swagger UI) only reach out to the internet
+        # when served from a real host name, as in production, so tests can visit the live server
+        # under this name too. Production serves HTTPS: treat this plain-HTTP origin as secure.
+        f"--host-resolver-rules=MAP {PUBLIC_HOST} 127.0.0.1",
+        f"--unsafely-treat-insecure-origin-as-secure={public_origin}",
+    ]
+    before = {alias: connections[alias] for alias in connections}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        _carry_serialized_contents(before)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
         yield browser
         browser.close()
 
@@ -91,6 +117,16 @@ class PageWatch:
     def _on_console(self, message) -> None:
         if message.type == "error":
             self.console_errors.append(message.text)
+
+    def wait_for(self, selector: str) -> None:
+        """Wait for an element; when it never comes, say what the page did wrong (a CSP block, a 404)."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            self.page.locator(selector).first.wait_for()
+        except PlaywrightTimeout:
+            self.assert_clean()
+            raise
 
     def assert_clean(self) -> None:
         problems = {
