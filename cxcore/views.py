@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from .decorators import console_view
 from .models import Channel, Customer, Signal
+from .selectors import RECENT_SIGNALS, customer_360
 
 CUSTOMERS_PER_PAGE = 25
-RECENT_SIGNALS = 50
 
 
 @console_view()
@@ -53,11 +53,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 @console_view()
 def customer_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     customer = get_object_or_404(Customer, external_id=external_id)
-    channels = Channel.objects.order_by("key")
+    view = customer_360(customer=customer)
+    channel_names = dict(Channel.objects.values_list("key", "name"))
     context = {
         "customer": customer,
-        "consent": [(channel, customer.has_consent(channel.key)) for channel in channels],
-        "signals": customer.signals.order_by("-occurred_at", "-id")[:RECENT_SIGNALS],
+        "view": view,
+        "consent": [(channel_names.get(key, key), given) for key, given in view["consent"].items()],
+        "signals": view["recent_signals"],
         "recent_limit": RECENT_SIGNALS,
     }
     return render(request, "customers/detail.html", context)

@@ -19,3 +19,13 @@ def badge(value: object, family: str = "", label: object = None) -> str:
     text = str(label if label is not None else value).replace("_", " ")
     css = f"badge badge-{family}-{value}" if family else "badge"
     return format_html('<span class="{}">{}</span>', css, text)
+
+
+@register.filter
+def fact_value(value: object) -> str:
+    """A fact as a business user reads it: yes/no for booleans, a dash for unknown."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
