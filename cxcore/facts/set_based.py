@@ -102,6 +102,15 @@ def _statement(d: _Dialect, *, filtered: bool) -> str:
     # The latest response packed with its score in tenths: max() picks the latest, then the higher score.
     survey_key = f"{d.epoch_us('s.occurred_at')} * 1000 + (2 * {d.cents('s.score')} + s.scale) / (2 * s.scale)"
     columns = ", ".join(facts)
+
+    # Counts stay 4-byte integers at every level: PostgreSQL sums bigints into numeric, whose
+    # per-group state is large and slow.
+    def count(condition: str) -> str:
+        return f"CAST(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS INTEGER)"
+
+    def total(expr: str, name: str | None = None) -> str:
+        return f"CAST(SUM({expr}) AS INTEGER) AS {name or expr}"
+
     # INSERT first and the CTEs inside its SELECT: Python's sqlite3 reports no rowcount for a statement
     # that starts with WITH.
     return f"""
@@ -117,10 +126,10 @@ WITH l AS (
         MAX(CASE WHEN s.kind = 'ticket_eta_given' THEN s.occurred_at END) AS eta_at,
         MAX(CASE WHEN s.kind = 'ticket_opened' AND s.severity = 'high' THEN 1 ELSE 0 END) AS high,
         MAX(CASE WHEN s.kind = 'ticket_resolved' AND s.occurred_at > %(t30)s THEN 1 ELSE 0 END) AS resolved_30d,
-        SUM(CASE WHEN s.kind = 'complaint' AND s.occurred_at > %(t30)s THEN 1 ELSE 0 END) AS complaints_30d,
-        SUM(CASE WHEN s.kind = 'purchase' AND s.occurred_at > %(t90)s THEN 1 ELSE 0 END) AS purchases_90d,
+        {count("s.kind = 'complaint' AND s.occurred_at > %(t30)s")} AS complaints_30d,
+        {count("s.kind = 'purchase' AND s.occurred_at > %(t90)s")} AS purchases_90d,
         MAX(CASE WHEN s.kind = 'purchase' THEN s.occurred_at END) AS last_purchase_at,
-        SUM(CASE WHEN {contact} AND s.occurred_at > %(t7)s THEN 1 ELSE 0 END) AS contacts_7d,
+        {count(f"{contact} AND s.occurred_at > %(t7)s")} AS contacts_7d,
         MAX(CASE WHEN {contact} THEN s.occurred_at END) AS last_contact_at,
         MAX(CASE WHEN {survey_counts} THEN {survey_key} END) AS survey_key
     FROM cxcore_signal s
@@ -130,8 +139,8 @@ WITH l AS (
     SELECT cid, ref,
         MIN(first_at) AS first_at, MAX(open_at) AS open_at, MAX(resolved_at) AS resolved_at,
         MAX(eta_at) AS eta_at, MAX(high) AS high, MAX(resolved_30d) AS resolved_30d,
-        SUM(complaints_30d) AS complaints_30d, SUM(purchases_90d) AS purchases_90d,
-        MAX(last_purchase_at) AS last_purchase_at, SUM(contacts_7d) AS contacts_7d,
+        {total("complaints_30d")}, {total("purchases_90d")},
+        MAX(last_purchase_at) AS last_purchase_at, {total("contacts_7d")},
         MAX(last_contact_at) AS last_contact_at, MAX(survey_key) AS survey_key
     FROM l
     GROUP BY cid, ref
@@ -143,14 +152,14 @@ WITH l AS (
 ), kc AS (
     SELECT cid,
         MIN(first_at) AS first_at,
-        SUM(is_open) AS open_tickets,
-        SUM(is_open * high) AS open_high,
+        {total("is_open", "open_tickets")},
+        {total("is_open * high", "open_high")},
         MIN(CASE WHEN is_open = 1 THEN open_at END) AS oldest_open_at,
-        SUM(CASE WHEN is_open = 1 AND (eta_at IS NULL OR eta_at < open_at) THEN 1 ELSE 0 END) AS open_without_eta,
-        SUM(CASE WHEN ref <> '' THEN resolved_30d ELSE 0 END) AS resolved_30d,
+        {count("is_open = 1 AND (eta_at IS NULL OR eta_at < open_at)")} AS open_without_eta,
+        {total("CASE WHEN ref <> '' THEN resolved_30d ELSE 0 END", "resolved_30d")},
         MAX(CASE WHEN ref <> '' THEN resolved_at END) AS last_resolved_at,
-        SUM(complaints_30d) AS complaints_30d, SUM(purchases_90d) AS purchases_90d,
-        MAX(last_purchase_at) AS last_purchase_at, SUM(contacts_7d) AS contacts_7d,
+        {total("complaints_30d")}, {total("purchases_90d")},
+        MAX(last_purchase_at) AS last_purchase_at, {total("contacts_7d")},
         MAX(last_contact_at) AS last_contact_at, MAX(survey_key) AS survey_key
     FROM kt
     GROUP BY cid
