@@ -97,7 +97,7 @@ class PageWatch:
         self.http_errors: list[str] = []
         self.console_errors: list[str] = []
         page.on("request", self._on_request)
-        page.on("requestfailed", lambda request: self.failed.append(f"{request.url} {request.failure}"))
+        page.on("requestfailed", self._on_request_failed)
         page.on("response", self._on_response)
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
@@ -109,6 +109,12 @@ class PageWatch:
             return
         if f"{parts.scheme}://{parts.netloc}" != self.origin:
             self.foreign.append(request.url)
+
+    def _on_request_failed(self, request) -> None:
+        # ERR_ABORTED is the browser cancelling what the page no longer needs when the test
+        # navigates on (a favicon still loading); blocked (CSP) and refused requests have their own codes.
+        if request.failure != "net::ERR_ABORTED":
+            self.failed.append(f"{request.url} {request.failure}")
 
     def _on_response(self, response) -> None:
         if response.status >= 400:
