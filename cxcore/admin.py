@@ -6,6 +6,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from .models import ActionKind, ApiScope, ApiToken, Category, Channel, Customer, Signal, Team, User
 
+admin.site.site_header = "CX Membrane administration"
+admin.site.site_title = "CX Membrane admin"
+admin.site.index_title = "Vocabularies, users, customers and API tokens"
+
 
 class VocabularyAdmin(admin.ModelAdmin):
     list_display = ["key", "name"]

@@ -122,7 +122,7 @@ class PageWatch:
 
     def _on_console(self, message) -> None:
         if message.type == "error":
-            self.console_errors.append(message.text)
+            self.console_errors.append(f"{message.text} ({message.location.get('url', '?')})")
 
     def wait_for(self, selector: str) -> None:
         """Wait for an element; when it never comes, say what the page did wrong (a CSP block, a 404)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -109,4 +110,23 @@ def test_api_docs_render_offline_under_the_csp(page, live_server, settings, publ
     assert "CX Membrane API" in page.locator(".swagger-ui .info .title").inner_text()
     assert any("/api/schema/" in url for url in page.watch.requests)
     page.watch.screenshot(f"api-docs{'-public' if public_name else ''}")
+    page.watch.assert_clean()
+
+
+def test_admin_adds_a_token_and_shows_the_key_once(page, log_in):
+    log_in(make_user("ada", role="admin", team=None))
+
+    page.goto("/admin/cxcore/apitoken/add/")
+    page.fill("input[name=name]", "crm")
+    page.check("input[name=scopes][value=ingest]")
+    page.check("input[name=scopes][value=read]")
+    page.click("input[name=_save]")
+
+    message = page.locator(".messagelist .warning").inner_text()
+    key = re.search(r"cxm_[\w-]{20,}", message).group(0)
+    assert "will not be shown again" in message
+    page.watch.screenshot("admin-token-added")
+    page.reload()
+    assert key not in page.content()
+    assert key[:8] in page.locator("#result_list").inner_text()  # the list shows the prefix only
     page.watch.assert_clean()
