@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from membrane.models import EvaluationRun
-from membrane.models.stages import RunOutcome
+from membrane.models.stages import EvaluationRunKind, RunOutcome
 
 RUNS_SHOWN = 50
 
 
 def evaluation_runs_recent(*, limit: int = RUNS_SHOWN) -> QuerySet[EvaluationRun]:
-    return EvaluationRun.objects.select_related("started_by").order_by("-started_at", "-id")[:limit]
+    """The latest runs, leaving out incremental runs that found nobody to evaluate.
+
+    Every ingest batch queues an incremental run; most find their customers already claimed by the
+    previous one, and a page of empty rows would hide the runs that did something.
+    """
+    empty = Q(kind=EvaluationRunKind.CHANGED, customers=0, outcome=RunOutcome.SUCCEEDED)
+    return EvaluationRun.objects.exclude(empty).select_related("started_by").order_by("-started_at", "-id")[:limit]
 
 
 def evaluation_runs_any_running(runs) -> bool:
