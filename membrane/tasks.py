@@ -33,6 +33,11 @@ def reevaluate_all(run_id: int | None = None) -> int | None:
     task finishes the run without losing or duplicating a transition.
     """
     if run_id is None:
-        return stages_evaluate_all().pk
-    run = EvaluationRun.objects.filter(pk=run_id).first()
-    return stages_evaluate_all(run=run).pk if run is not None else None
+        run = stages_evaluate_all()
+    else:
+        run = EvaluationRun.objects.filter(pk=run_id).first()
+        if run is None:
+            return None
+        run = stages_evaluate_all(run=run)
+    actions_sync(at=run.as_of)  # time alone opens and closes tasks: more than three days in crisis
+    return run.pk
