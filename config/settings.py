@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "membrane.tasks.reevaluate_all",
         "schedule": crontab(hour=2, minute=15),
     },
+    "actions-sync": {
+        "task": "membrane.tasks.actions_sync_all",
+        "schedule": crontab(minute=40),
+    },
 }
 
 LOGGING = {
