@@ -13,8 +13,9 @@ from rest_framework.views import APIView
 
 from cxcore.api import JSONParser
 from cxcore.authentication import TokenUser, scope_required
-from cxcore.models import Customer, Role
+from cxcore.models import Role
 from cxcore.schemas import FieldError, aware_datetime
+from membrane.decisions.selectors import customer_for_decision, customers_for_decisions
 from membrane.decisions.services import Decision, Interaction, decision_make, decisions_make_batch, interaction_errors
 
 MAX_BATCH = 1000
@@ -154,7 +155,7 @@ class DecisionView(APIView):
         if errors:
             return _invalid("Invalid question.", errors)
         external_id, interaction, at = question
-        customer = Customer.objects.filter(external_id=external_id).first()
+        customer = customer_for_decision(external_id=external_id)
         if customer is None:
             return Response({"detail": f"Unknown customer '{external_id}'."}, status=status.HTTP_404_NOT_FOUND)
         decision = decision_make(customer=customer, interaction=interaction, at=at, asked_by=_asked_by(request))
@@ -201,7 +202,7 @@ class DecisionBatchView(APIView):
             errors.extend(item_errors)
         if errors:
             return _invalid(f"{len({e['index'] for e in errors})} questions are invalid; nothing was decided.", errors)
-        customers = {c.external_id: c for c in Customer.objects.filter(external_id__in={q[0] for q in questions})}
+        customers = customers_for_decisions(external_ids=[q[0] for q in questions])
         known = [(c, i, at) for external_id, i, at in questions if (c := customers.get(external_id)) is not None]
         decisions = iter(decisions_make_batch(items=known, asked_by=_asked_by(request)))
         results = []

@@ -331,14 +331,14 @@ def measure_engine(*, external_ids: list[str], samples: int, rng: random.Random)
 
 def measure_decision_make(*, external_ids: list[str], samples: int, rng: random.Random) -> dict[str, float]:
     """Whole decisions as the API makes them: customer looked up, stage brought up to now, facts, log row."""
-    from cxcore.models import Customer
+    from membrane.decisions.selectors import customer_for_decision
     from membrane.decisions.services import Interaction, decision_make
 
     def one() -> float:
         external_id = rng.choice(external_ids)
         interaction = Interaction(*rng.choice(ASKS))
         started = time.perf_counter_ns()
-        customer = Customer.objects.get(external_id=external_id)
+        customer = customer_for_decision(external_id=external_id)
         decision_make(customer=customer, interaction=interaction, asked_by="bench")
         return (time.perf_counter_ns() - started) / 1e6
 

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from django.db.models import Subquery
+
 from .reasons import explain
 
 DAY = dt.timedelta(days=1)
@@ -258,12 +260,31 @@ def compile_version(version) -> CompiledPrinciple:
     )
 
 
-def ruleset_get() -> Ruleset:
-    """The published principles compiled; rebuilt only when the published set has changed."""
+def ruleset_stamp_subquery() -> Subquery:
+    """The stamp as a subquery, so a caller can read it in the same round trip as the customer."""
+    from membrane.models.principles import AuditAction, PrincipleAudit
+
+    latest = (
+        PrincipleAudit.objects.filter(action__in=[AuditAction.PUBLISH, AuditAction.RETIRE, AuditAction.ROLLBACK])
+        .order_by("-id")
+        .values("id")[:1]
+    )
+    return Subquery(latest)
+
+
+STAMP_UNREAD = object()
+
+
+def ruleset_get(*, stamp: object = STAMP_UNREAD) -> Ruleset:
+    """The published principles compiled; rebuilt only when the published set has changed.
+
+    `stamp`, when the caller has already read it (see `ruleset_stamp_subquery`), saves the query.
+    """
     global _cached
     from membrane.models.principles import PrincipleVersion, VersionStatus
 
-    stamp = _stamp()
+    if stamp is STAMP_UNREAD:
+        stamp = _stamp()
     cached = _cached
     if cached is not None and cached.stamp == stamp:
         return cached
