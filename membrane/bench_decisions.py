@@ -484,11 +484,18 @@ class Decisions(Benchmark):
                 "connections": options["connections"],
             }
             run_wrk(path_=BARE_PATH, seconds=2, seed=0, **wrk)  # warm both endpoints in every worker
-            run_wrk(path_=API_PATH, seconds=2, seed=0, **wrk)
+            self._warm_requests = run_wrk(path_=API_PATH, seconds=2, seed=0, **wrk)["requests"]
             for n in range(1, options["rounds"] + 1):
                 bare = run_wrk(path_=BARE_PATH, seconds=options["seconds"], seed=n, **wrk)
                 api = run_wrk(path_=API_PATH, seconds=options["seconds"], seed=n, **wrk)
                 rounds.append((bare, api))
+        # Every answer is in the log: the in-process decisions (with their warm-up) and every API request.
+        from membrane.models.decisions import DecisionLog
+
+        answered = options["decisions"] + 70 + sum(a["requests"] for _, a in rounds) + self._warm_requests
+        logged = DecisionLog.objects.count()
+        if logged < answered:
+            raise CommandError(f"{answered:,} decisions answered but only {logged:,} in the log")
         bare_rps = statistics.median(b["rps"] for b, _ in rounds)
         api_rps = statistics.median(a["rps"] for _, a in rounds)
         bare_p50 = statistics.median(b["p50_ms"] for b, _ in rounds)

@@ -9,7 +9,6 @@ from django.db import transaction
 
 from cxcore.factories import CustomerFactory, SignalFactory
 from membrane.decisions import engine
-from membrane.decisions.selectors import customer_for_decision
 from membrane.decisions.services import Interaction, decision_make
 from membrane.models.decisions import DecisionLog
 from membrane.tests.principles_support import draft, publish
@@ -63,20 +62,6 @@ def test_a_decision_over_the_api_costs_a_bounded_number_of_queries(
     assert DecisionLog.objects.filter(decision_id=response.json()["decision_id"]).exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_decision_outside_a_transaction_is_logged(customer):
-    decision = decision_make(
-        customer=customer_for_decision(external_id="M-7"),
-        interaction=Interaction("research", "survey", "email"),
-        at=dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC),
-        asked_by="test",
-    )
-
-    logged = DecisionLog.objects.get(decision_id=decision.decision_id)
-    assert (logged.verdict, logged.asked_by, logged.category) == ("allow", "test", "survey")
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_decision_inside_a_rolled_back_transaction_leaves_no_log_row(customer):
     class Abort(Exception):
         pass
