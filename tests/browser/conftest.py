@@ -59,6 +59,22 @@ def _carry_serialized_contents(before: dict) -> None:
             connections[alias]._test_serialized_contents = contents
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _leave_the_migrated_data(django_db_setup, django_db_blocker):
+    """After the module, put back what the migrations seeded.
+
+    Each browser test ends by emptying the tables (the live server needed committed rows). Tests
+    that pytest-django cannot tell use the database (personas taken with request.getfixturevalue)
+    run after these ones and expect the seeded vocabularies and role groups, as every other test has.
+    """
+    yield
+    with django_db_blocker.unblock():
+        for alias in connections:
+            contents = getattr(connections[alias], "_test_serialized_contents", None)
+            if contents is not None:
+                connections[alias].creation.deserialize_db_from_string(contents)
+
+
 @pytest.fixture(scope="session")
 def browser(live_server, django_db_setup):
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
