@@ -25,6 +25,7 @@ import bisect
 import datetime as dt
 import heapq
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,20 +34,16 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import (
-    BooleanField,
-    Case,
+    CharField,
     DateTimeField,
     Exists,
     F,
-    IntegerField,
     Max,
     Min,
     OuterRef,
-    Q,
-    Value,
-    When,
 )
-from django.db.models.functions import JSONObject
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import Query
 from django.utils import timezone
 
 from cxcore.facts.catalogue import CXCORE_FACTS
@@ -54,13 +51,17 @@ from cxcore.facts.per_customer import FACT_PY, SIGNAL_COLUMNS, summarise
 from cxcore.models import Customer, CustomerFacts, Signal
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
 from membrane.models.stages import EvaluationRunKind, RunOutcome
-from membrane.stage_facts import stage_fact_columns
+from membrane.stage_facts import DaysSince
 
 from .rules import CompiledRuleSet, published_ruleset
 
 DAY = dt.timedelta(days=1)
-CHUNK_SIZE = 20_000
-CHANGED_BATCH = 500
+# Customers per chunk (a range of ids, one transaction): large enough that a chunk's fixed costs
+# (planning, the per-customer aggregate's setup) vanish, small enough that its hash tables fit in work_mem.
+CHUNK_SIZE = 250_000
+CHANGED_BATCH = 2000
+# The profile fields cxcore's facts read (segment, region, lifetime_value).
+PROFILE_FIELDS = ("segment", "region", "lifetime_value")
 
 
 @dataclass(frozen=True)
@@ -92,19 +93,19 @@ def _jsonable(facts: dict[str, Any]) -> dict[str, Any]:
 def _candidate_points(
     *, times: list[dt.datetime], bases: Iterable[dt.datetime], offsets: tuple[int, ...], lo, lo_inclusive, at
 ) -> set[dt.datetime]:
-    """Instants in the range at which a fact can change: the signals, and bases + whole days."""
+    """Instants in the range at which a fact can change: the signals, and bases + whole days.
 
-    def inside(p: dt.datetime) -> bool:
-        return (p >= lo if lo_inclusive else p > lo) and p <= at
-
-    points = {t for t in times if inside(t)}
-    for base in bases:
-        for days in offsets:
-            p = base + days * DAY
-            if p > at:
-                break
-            if inside(p):
-                points.add(p)
+    Bisection on the sorted times and bases: a customer with a long history and a short range
+    (the usual incremental step) costs a few lookups per offset, not one per signal and offset.
+    """
+    cut = bisect.bisect_left if lo_inclusive else bisect.bisect_right
+    times = sorted(times)
+    points = set(times[cut(times, lo) : bisect.bisect_right(times, at)])
+    bases = sorted(bases)
+    for days in offsets:
+        delta = days * DAY
+        for base in bases[cut(bases, lo - delta) : bisect.bisect_right(bases, at - delta)]:
+            points.add(base + delta)
     return points
 
 
@@ -162,6 +163,32 @@ def _state_from_history(customer_id: int, at: dt.datetime, stored: CustomerStage
     return _Cursor(last.to_stage, last.at, last.from_stage).state_at(at, default)
 
 
+def _signal_rows(*, customer_ids: list[int], at: dt.datetime) -> dict[int, list[tuple]]:
+    """Each customer's signals up to `at` as SIGNAL_COLUMNS tuples in time order."""
+    signals = (
+        Signal.objects.filter(customer_id__in=customer_ids, occurred_at__lte=at)
+        .order_by("customer_id", "occurred_at", "id")
+        .values_list("customer_id", *SIGNAL_COLUMNS)
+    )
+    rows_by_customer: dict[int, list[tuple]] = defaultdict(list)
+    if connection.vendor != "postgresql":
+        for customer_id, *row in signals.iterator(chunk_size=5000):
+            rows_by_customer[customer_id].append(tuple(row))
+        return rows_by_customer
+    from psycopg.types.datetime import TimestamptzLoader
+
+    sql, params = signals.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # psycopg's own C loader: Django's replaces it with a Python subclass that only re-attaches
+        # the connection's time zone (UTC, which the C loader returns anyway) and costs more than
+        # everything else per signal.
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+        cursor.execute(sql, params)
+        for customer_id, *row in cursor.fetchall():
+            rows_by_customer[customer_id].append(tuple(row))
+    return rows_by_customer
+
+
 def _bring_up_locked(
     *, customers: list[Customer], at: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun | None = None
 ) -> tuple[dict[int, StageState], int]:
@@ -197,15 +224,7 @@ def _bring_up_locked(
         else:
             plans[customer.pk] = (_Cursor(last.to_stage, last.at, last.from_stage), rewind, True)
 
-    rows_by_customer: dict[int, list[tuple]] = defaultdict(list)
-    if plans:
-        signals = (
-            Signal.objects.filter(customer_id__in=list(plans), occurred_at__lte=at)
-            .order_by("customer_id", "occurred_at", "id")
-            .values_list("customer_id", *SIGNAL_COLUMNS)
-        )
-        for customer_id, *row in signals.iterator(chunk_size=5000):
-            rows_by_customer[customer_id].append(tuple(row))
+    rows_by_customer = _signal_rows(customer_ids=list(plans), at=at) if plans else {}
 
     new_transitions: list[StageTransition] = []
     new_states: list[CustomerStage] = []
@@ -316,7 +335,8 @@ def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANG
                     Customer.objects.filter(dirty_since__lte=at)
                     .select_for_update(skip_locked=True)
                     .order_by("dirty_since", "pk")
-                    .only("pk", "created_at", "dirty_since")[:batch]
+                    # Every field the facts read: a deferred one would cost a query per customer.
+                    .only("pk", "created_at", "dirty_since", *PROFILE_FIELDS)[:batch]
                 )
                 if not customers:
                     break
@@ -334,78 +354,144 @@ def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANG
     return _run_finish(run, outcome=RunOutcome.SUCCEEDED)
 
 
-def _stage_columns(as_of: dt.datetime) -> dict[str, Any]:
-    """The facts a stage rule reads, as expressions over CustomerFacts (`stage` = the stage held before)."""
-    columns: dict[str, Any] = {fact.name: F(fact.name) for fact in CXCORE_FACTS}
-    columns.update(stage_fact_columns(as_of=as_of))
-    return columns
+_STAGE_COLUMNS = ("customer_id", "stage", "since", "previous_stage", "evaluated_through", "ruleset_number")
+_TRANSITION_COLUMNS = (
+    "customer_id",
+    "from_stage",
+    "to_stage",
+    "at",
+    "facts",
+    "ruleset_number",
+    "run_id",
+    "recorded_at",
+)
 
 
-def _insert_select(table: str, columns: list[str], queryset, suffix: str) -> int:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {sql} {suffix}", params)
-        return cursor.rowcount
+def _named(sql: str, params: Iterable[Any], prefix: str) -> tuple[str, dict[str, Any]]:
+    """Django's positional %s placeholders as named ones, to splice compiled SQL into a pyformat statement."""
+    values = iter(params)
+    named: dict[str, Any] = {}
+
+    def name(match: re.Match) -> str:
+        if match.group() == "%%":
+            return "%%"
+        key = f"{prefix}{len(named)}"
+        named[key] = next(values)
+        return f"%({key})s"
+
+    return re.sub(r"%%|%s", name, sql), named
 
 
-def _assign_chunk(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun):
-    """Assigns the stages of customers lo..hi as of `as_of` from their stored facts: two statements."""
-    columns = _stage_columns(as_of)
-    old = "customer__stage_state__"
-    base = (
-        CustomerFacts.objects.filter(customer_id__gte=lo, customer_id__lte=hi)
-        .filter(Q(customer__stage_state__isnull=True) | Q(**{f"{old}evaluated_through__lt": as_of}))
-        .annotate(
-            s_customer=F("customer_id"),
-            s_new=ruleset.sql_case(columns),
-        )
-        .annotate(
-            s_changed=Case(
-                When(Q(**{f"{old}stage__isnull": False}, **{f"{old}stage": F("s_new")}), then=Value(False)),
-                default=Value(True),
-                output_field=BooleanField(),
-            )
-        )
-        .order_by()
+def _stage_case_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, dict[str, Any]]:
+    """The rules as one SQL CASE over the columns of `st` (the facts, and old_stage/old_since/old_previous)."""
+    fields = {field.name: field for field in CustomerFacts._meta.get_fields() if hasattr(field, "column")}
+    columns: dict[str, Any] = {
+        fact.name: RawSQL(f"st.{fact.name}", (), output_field=fields[fact.name]) for fact in CXCORE_FACTS
+    }
+    since = RawSQL("st.old_since", (), output_field=DateTimeField())
+    columns.update(
+        stage=RawSQL("st.old_stage", (), output_field=CharField()),
+        previous_stage=RawSQL("st.old_previous", (), output_field=CharField()),
+        days_in_stage=DaysSince(since, at=as_of),
     )
-    at_value = Value(as_of, output_field=DateTimeField())
-    facts = {name: expression for name, expression in columns.items()}
-    transitions = (
-        base.filter(s_changed=True)
-        .annotate(
-            t_from=F(f"{old}stage"),
-            t_to=F("s_new"),
-            t_at=at_value,
-            t_facts=JSONObject(**facts),
-            t_ruleset=Value(ruleset.number, output_field=IntegerField()),
-            t_run=Value(run.pk, output_field=IntegerField()),
-            t_recorded=Value(timezone.now(), output_field=DateTimeField()),
-        )
-        .values_list("s_customer", "t_from", "t_to", "t_at", "t_facts", "t_ruleset", "t_run", "t_recorded")
+    query = Query(CustomerFacts)
+    compiler = query.get_compiler(connection=connection)
+    case = ruleset.sql_case(columns).resolve_expression(query)
+    sql, params = compiler.compile(case)
+    return _named(sql, params, "rule")
+
+
+def _stage_sql(*, source: str, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, str, dict[str, Any]]:
+    """The statements writing the transitions and the stored stages for the facts rows of `source`.
+
+    Returns (sn, transitions, states, params): `sn` selects each customer's facts, the stage held
+    (old_stage, old_since, old_previous) and the new one; the two INSERTs read it as `sn`, a CTE or
+    a subquery. Customers already brought past `as_of` are left alone.
+    """
+    case, params = _stage_case_sql(ruleset=ruleset, as_of=as_of)
+    names = [fact.name for fact in CXCORE_FACTS]
+    json_object = "json_build_object" if connection.vendor == "postgresql" else "json_object"
+    days_in_stage = DaysSince(RawSQL("sn.old_since", (), output_field=DateTimeField()), at=as_of)
+    days_sql, days_params = Query(CustomerFacts).get_compiler(connection=connection).compile(days_in_stage)
+    days_sql, named_days = _named(days_sql, days_params, "days")
+    params.update(named_days)
+    sn = f"""SELECT st.*, {case} AS new_stage FROM (
+        SELECT f.customer_id, {", ".join(f"f.{name}" for name in names)},
+            cs.stage AS old_stage, cs.since AS old_since, cs.previous_stage AS old_previous
+        FROM {source} f LEFT JOIN {CustomerStage._meta.db_table} cs
+            ON cs.customer_id = f.customer_id AND cs.customer_id >= %(lo)s AND cs.customer_id < %(hi)s
+        WHERE cs.customer_id IS NULL OR cs.evaluated_through < %(at)s
+    ) st"""
+    facts_json = ", ".join(
+        [f"'{name}', sn.{name}" for name in names]
+        + ["'stage', sn.old_stage", "'previous_stage', sn.old_previous", f"'days_in_stage', {days_sql}"]
     )
-    inserted = _insert_select(
-        StageTransition._meta.db_table,
-        ["customer_id", "from_stage", "to_stage", "at", "facts", "ruleset_number", "run_id", "recorded_at"],
-        transitions,
-        "ON CONFLICT DO NOTHING",
-    )
-    states = base.annotate(
-        u_stage=F("s_new"),
-        u_since=Case(When(s_changed=True, then=at_value), default=F(f"{old}since"), output_field=DateTimeField()),
-        u_previous=Case(When(s_changed=True, then=F(f"{old}stage")), default=F(f"{old}previous_stage")),
-        u_through=at_value,
-        u_ruleset=Value(ruleset.number, output_field=IntegerField()),
-    ).values_list("s_customer", "u_stage", "u_since", "u_previous", "u_through", "u_ruleset")
+    changed = "(sn.old_stage IS NULL OR sn.old_stage <> sn.new_stage)"
+    transitions = f"""INSERT INTO {StageTransition._meta.db_table} ({", ".join(_TRANSITION_COLUMNS)})
+        SELECT sn.customer_id, sn.old_stage, sn.new_stage, %(at)s, {json_object}({facts_json}),
+            %(ruleset)s, %(run)s, %(now)s
+        FROM sn WHERE {changed}
+        ON CONFLICT DO NOTHING"""
     table = CustomerStage._meta.db_table
-    updated = _insert_select(
-        table,
-        ["customer_id", "stage", "since", "previous_stage", "evaluated_through", "ruleset_number"],
-        states,
-        "ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since, "
-        "previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through, "
-        f"ruleset_number = excluded.ruleset_number WHERE {table}.evaluated_through < excluded.evaluated_through",
-    )
-    return updated, inserted
+    states = f"""INSERT INTO {table} ({", ".join(_STAGE_COLUMNS)})
+        SELECT sn.customer_id, sn.new_stage,
+            CASE WHEN {changed} THEN %(at)s ELSE sn.old_since END,
+            CASE WHEN {changed} THEN sn.old_stage ELSE sn.old_previous END,
+            %(at)s, %(ruleset)s
+        FROM sn WHERE 1 = 1
+        ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
+            previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
+            ruleset_number = excluded.ruleset_number
+        WHERE {table}.evaluated_through < excluded.evaluated_through"""
+    return sn, transitions, states, params
+
+
+def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun | None):
+    """Facts and stages of the customers lo <= id < hi as of `as_of`; returns (customers evaluated, transitions).
+
+    On PostgreSQL one statement: the facts aggregate feeds the CustomerFacts upsert, and the rules'
+    CASE over the same rows writes the transitions and the stored stages (data-modifying CTEs all
+    see the stage held before). On SQLite the facts are stored first and the stages read them back.
+    """
+    from cxcore.facts import set_based
+
+    vendor = connection.vendor
+    params = set_based.facts_params(vendor, at=as_of)
+    params.update(lo=lo, hi=hi, ruleset=ruleset.number, run=run.pk if run else None)
+    with connection.cursor() as cursor:
+        if vendor != "postgresql":
+            set_based.facts_compute_all(at=as_of, id_range=(lo, hi))
+            source = (
+                f"(SELECT * FROM {CustomerFacts._meta.db_table} WHERE customer_id >= %(lo)s AND customer_id < %(hi)s)"
+            )
+            sn, transitions, states, stage_params = _stage_sql(source=source, ruleset=ruleset, as_of=as_of)
+            params.update(stage_params)
+            # The transitions first: they read the stage held before, which the second statement replaces.
+            cursor.execute(transitions.replace("FROM sn", f"FROM ({sn}) sn", 1), params)
+            inserted = cursor.rowcount
+            cursor.execute(states.replace("FROM sn", f"FROM ({sn}) sn", 1), params)
+            return cursor.rowcount, inserted
+        ctes, select = set_based.facts_select(vendor, scope="range")
+        sn, transitions, states, stage_params = _stage_sql(source="f", ruleset=ruleset, as_of=as_of)
+        params.update(stage_params)
+        # A cache recomputed from the signals: losing the last commits in a crash costs a rerun of the
+        # chunk (the run resumes from done_through_id), never a wrong answer, so the commit need not
+        # wait for the WAL flush. JIT compiling this statement costs more than it saves per chunk;
+        # parallel workers would each redo the per-customer aggregate.
+        cursor.execute(set_based.FACTS_WORK_MEM)
+        cursor.execute("SET LOCAL synchronous_commit = off; SET LOCAL jit = off")
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        cursor.execute(
+            f"""WITH {ctes}, f AS MATERIALIZED ({select}),
+            wf AS ({set_based.facts_upsert_sql("f")} RETURNING 1),
+            sn AS MATERIALIZED ({sn}),
+            tr AS ({transitions} RETURNING 1),
+            up AS ({states} RETURNING 1)
+            SELECT (SELECT count(*) FROM wf), (SELECT count(*) FROM up), (SELECT count(*) FROM tr)""",
+            params,
+        )
+        _, customers, inserted = cursor.fetchone()
+        return customers, inserted
 
 
 def evaluation_run_start(
@@ -444,8 +530,6 @@ def stages_evaluate_all(
     Each chunk (a range of customer ids) commits on its own with the run's progress, so an
     interrupted run continues where it stopped, and a repeated one finds nothing left to change.
     """
-    from cxcore.facts.set_based import facts_compute_all
-
     if run is None:
         run = evaluation_run_start(as_of=as_of or timezone.now(), chunk_size=chunk_size)
     elif run.outcome == RunOutcome.SUCCEEDED:
@@ -463,11 +547,7 @@ def stages_evaluate_all(
         while lo <= run.last_id:
             hi = min(lo + chunk_size - 1, run.last_id)
             with transaction.atomic():
-                ids = list(Customer.objects.filter(pk__gte=lo, pk__lte=hi).values_list("pk", flat=True))
-                customers = transitions = 0
-                if ids:
-                    facts_compute_all(at=as_of, customer_ids=ids)
-                    customers, transitions = _assign_chunk(lo=lo, hi=hi, as_of=as_of, ruleset=ruleset, run=run)
+                customers, transitions = _evaluate_range(lo=lo, hi=hi + 1, as_of=as_of, ruleset=ruleset, run=run)
                 EvaluationRun.objects.filter(pk=run.pk).update(
                     done_through_id=hi,
                     chunks_done=F("chunks_done") + 1,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import cxcore.facts.set_based
+import membrane.stages.services
 from cxcore.models import Customer
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
 from membrane.stages.services import evaluation_run_start, stages_evaluate_all, stages_evaluate_changed
@@ -45,16 +45,16 @@ def test_a_run_interrupted_after_one_chunk_then_resumed_equals_an_uninterrupted_
     StageTransition.objects.all().delete()
     CustomerStage.objects.all().delete()
 
-    compute = cxcore.facts.set_based.facts_compute_all
+    evaluate = membrane.stages.services._evaluate_range
     calls = []
 
     def crash_on_second_chunk(**kwargs):
         calls.append(kwargs)
         if len(calls) == 2:
             raise RuntimeError("worker killed")
-        return compute(**kwargs)
+        return evaluate(**kwargs)
 
-    monkeypatch.setattr(cxcore.facts.set_based, "facts_compute_all", crash_on_second_chunk)
+    monkeypatch.setattr(membrane.stages.services, "_evaluate_range", crash_on_second_chunk)
     run = evaluation_run_start(as_of=NOW, chunk_size=4)
     with pytest.raises(RuntimeError):
         stages_evaluate_all(run=run)
