@@ -6,7 +6,7 @@ import datetime as dt
 import time
 import uuid
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
@@ -147,6 +147,24 @@ def decision_evaluate(
     at = at or timezone.now()
     ruleset = ruleset or _ruleset_for(customer)
     row, stage = customer_row(customer=customer, at=at, interaction=interaction)
+    return decision_from_row(customer=customer, interaction=interaction, at=at, ruleset=ruleset, row=row, stage=stage)
+
+
+def decision_from_row(
+    *,
+    customer: Customer,
+    interaction: Interaction,
+    at: dt.datetime,
+    ruleset: Ruleset,
+    row: dict,
+    stage: str | None,
+    contacts: Callable[[CompiledPrinciple], Sequence[dt.datetime]] | None = None,
+) -> Decision:
+    """The rule applied to facts already read (`row` from customer_row, with this interaction's context).
+
+    Many questions about one customer (the 360 page's may-we matrix) read the facts once; `contacts`
+    lets such a caller read each cap's contacts once too. Nothing is logged.
+    """
     verdict = decide(
         ruleset,
         row,
@@ -156,7 +174,7 @@ def decision_evaluate(
         at=at,
         consent_required=vocabularies.get().consent.get(interaction.category, True),
         consented=customer.has_consent(interaction.channel),
-        contacts=lambda cap: contacts_in_scope(customer=customer, cap=cap, at=at),
+        contacts=contacts or (lambda cap: contacts_in_scope(customer=customer, cap=cap, at=at)),
     )
     return Decision(
         decision_id=uuid.uuid4(), customer=customer, interaction=interaction, at=at, stage=stage, verdict=verdict
