@@ -21,7 +21,7 @@ def test_pages_need_a_login_and_a_role(client, outsider, url):
 
 
 @pytest.mark.parametrize("persona", ["cx_manager", "agent", "marketer"])
-def test_every_console_role_reads_the_principles(client, request, persona):
+def test_every_console_role_reads_the_principles(db, client, request, persona):
     client.force_login(request.getfixturevalue(persona))
     response = client.get("/principles/")
     assert response.status_code == 200

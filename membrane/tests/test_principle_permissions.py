@@ -10,7 +10,7 @@ from membrane.tests.principles_support import draft
 
 
 @pytest.mark.parametrize("persona", ["agent", "marketer", "outsider"])
-def test_only_cx_managers_create_principles(persona, request):
+def test_only_cx_managers_create_principles(db, persona, request):
     with pytest.raises(services.NotAllowed):
         draft(request.getfixturevalue(persona))
 
