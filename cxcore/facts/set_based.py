@@ -82,6 +82,11 @@ def _customer_filter(d: _Dialect, column: str, scope: str) -> str:
 
 def _days(d: _Dialect, expr: str) -> str:
     # Never negative (every time here is <= T), so integer division is the floor on both databases.
+    if d.vendor == "postgresql":
+        # The difference of two timestamptz is an interval whose whole days are carried into its day
+        # field (justify_hours) and whose rest is under 24 h: its day field is the floor, exact, with
+        # no numeric arithmetic (EXTRACT(EPOCH ...) returns numeric, several times slower per row).
+        return f"CAST(date_part('day', %(at)s - {expr}) AS INTEGER)"
     return f"((%(at_us)s - {d.epoch_us(expr)}) / {DAY_US})"
 
 
