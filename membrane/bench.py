@@ -289,3 +289,7 @@ class Reevaluate(Benchmark):
 
 def _load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+# bench decisions lives in its own module; importing it registers it.
+from membrane import bench_decisions  # noqa: E402, F401
