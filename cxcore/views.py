@@ -12,14 +12,15 @@ from django.utils import timezone
 
 from .decorators import console_view
 from .models import Channel, Customer, Signal
-from .selectors import RECENT_SIGNALS, customer_360
+from .selectors import RECENT_SIGNALS, customer_360, dashboard_panels
 
 CUSTOMERS_PER_PAGE = 25
 
 
 @console_view()
 def dashboard(request: HttpRequest) -> HttpResponse:
-    since = timezone.now() - dt.timedelta(days=30)
+    now = timezone.now()
+    since = now - dt.timedelta(days=30)
     recent = Signal.objects.filter(occurred_at__gte=since)
     by_kind = list(recent.values("kind").annotate(n=Count("id")).order_by("-n", "kind"))
     context = {
@@ -31,6 +32,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "y": [row["n"] for row in by_kind],
             "title": "Signals by kind, last 30 days",
         },
+        # Panels of other apps (the membrane's stages, flows, decisions, tasks, last run).
+        **dashboard_panels(now=now),
     }
     return render(request, "dashboard.html", context)
 
@@ -59,6 +62,8 @@ def customer_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "customer": customer,
         "view": view,
         "consent": [(channel_names.get(key, key), given) for key, given in view["consent"].items()],
+        # Column heads of the membrane's may-we matrix, when it contributes one.
+        "matrix_channels": [channel_names.get(key, key) for key in view.get("may_we", {}).get("channels", [])],
         "signals": view["recent_signals"],
         "recent_limit": RECENT_SIGNALS,
     }

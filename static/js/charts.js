@@ -31,6 +31,40 @@
       };
       return [[trace], layout(data.layout)];
     },
+    // data: {labels, values, colors}: shares of a whole (customers by stage), in the given colours.
+    donut: function (el, data) {
+      var trace = {
+        type: "pie",
+        hole: 0.55,
+        labels: data.labels,
+        values: data.values,
+        marker: { colors: data.colors || palette },
+        sort: false,
+        direction: "clockwise",
+        textinfo: "percent",
+        hovertemplate: "%{label}: %{value} (%{percent})<extra></extra>",
+      };
+      return [[trace], layout({ margin: { l: 16, r: 16, t: 16, b: 16 }, showlegend: false })];
+    },
+    // data: {x, series: [{name, y, color}]}: one bar per x, stacked by series (allowed vs suppressed).
+    stacked: function (el, data) {
+      var traces = data.series.map(function (series, i) {
+        return {
+          type: "bar",
+          name: series.name,
+          x: data.x,
+          y: series.y,
+          marker: { color: series.color || palette[i % palette.length] },
+          hovertemplate: "%{x}, " + series.name + ": %{y}<extra></extra>",
+        };
+      });
+      return [traces, layout({
+        barmode: "stack",
+        showlegend: true,
+        legend: { orientation: "h", x: 0, y: 1.12 },
+        margin: { l: 48, r: 16, t: 32, b: 64 },
+      })];
+    },
   };
 
   function render(el) {
