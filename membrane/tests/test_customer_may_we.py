@@ -110,3 +110,10 @@ def test_queries_do_not_grow_with_the_signals(client, agent, crisis_customer):
     many, few_count = queries("M-CRISIS"), queries("M-FEW")
     assert many == few_count
     assert many <= 30
+
+
+def test_outsiders_get_403_and_strangers_log_in(client, outsider, crisis_customer):
+    url = reverse("customer", args=["M-CRISIS"])
+    assert client.get(url).status_code == 302
+    client.force_login(outsider)
+    assert client.get(url).status_code == 403
