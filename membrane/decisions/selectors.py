@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from cxcore.models import Customer
@@ -17,9 +19,22 @@ def _customers() -> QuerySet[Customer]:
     return Customer.objects.annotate(ruleset_stamp=ruleset_stamp_subquery())
 
 
+# Stands for the external id in the SQL compiled once; never a real id (ids are text without NUL).
+_EXTERNAL_ID = "\x00external_id\x00"
+
+
+@functools.cache
+def _lookup_sql(vendor: str) -> tuple[str, tuple]:
+    # Compiling the ORM query costs ten times the database's answer on the decision path; its SQL
+    # never changes, so it is compiled once per process (and database vendor) and run as a raw query.
+    return _customers().filter(external_id=_EXTERNAL_ID).order_by()[:1].query.sql_with_params()
+
+
 def customer_for_decision(*, external_id: str) -> Customer | None:
     """The customer a question names, or None; carries `ruleset_stamp` for decision_make."""
-    return _customers().filter(external_id=external_id).first()
+    sql, params = _lookup_sql(connection.vendor)
+    bound = [external_id if param == _EXTERNAL_ID else param for param in params]
+    return next(iter(Customer.objects.raw(sql, bound)), None)
 
 
 def customers_for_decisions(*, external_ids: Iterable[str]) -> dict[str, Customer]:

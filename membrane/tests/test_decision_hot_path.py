@@ -71,3 +71,17 @@ def test_a_decision_inside_a_rolled_back_transaction_leaves_no_log_row(customer)
         raise Abort
 
     assert not DecisionLog.objects.exists()
+
+
+@pytest.mark.parametrize("external_id", ["M-'%_;x", "m-7", "M-7 "])
+def test_the_customer_is_found_by_exactly_their_external_id(api, make_token, customer, external_id):
+    CustomerFactory(external_id="M-'%_;x", consent={"email": True})
+    token = make_token("decide")
+
+    response = api(token).post(URL, {**QUESTION, "customer": external_id})
+
+    if external_id == "M-'%_;x":
+        assert response.status_code == 200 and response.json()["verdict"] == "allow"
+    else:
+        assert response.status_code == 404
+        assert response.json()["detail"] == f"Unknown customer '{external_id}'."
