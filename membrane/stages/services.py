@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
+import json
 import math
 import re
 from collections import defaultdict
@@ -254,17 +255,66 @@ def _bring_up_locked(
                     ruleset_number=ruleset.number,
                 )
             )
-    StageTransition.objects.bulk_create(new_transitions, ignore_conflicts=True, batch_size=2000)
-    CustomerStage.objects.bulk_create(
-        new_states,
-        update_conflicts=True,
-        unique_fields=["customer"],
-        update_fields=["stage", "since", "previous_stage", "evaluated_through", "ruleset_number"],
-        batch_size=2000,
-    )
+    _store_history(transitions=new_transitions, states=new_states)
     # Every signal up to `at` is now in the history; later ones are reached from evaluated_through.
     Customer.objects.filter(pk__in=list(plans), dirty_since__lte=at).update(dirty_since=None)
     return results, len(new_transitions)
+
+
+def _store_history(*, transitions: list[StageTransition], states: list[CustomerStage]) -> None:
+    """Writes the derived transitions (a repeated one is skipped) and upserts the stored stages.
+
+    On PostgreSQL each is one statement over arrays: compiling thousands of model instances into a
+    multi-row INSERT cost more than the database's work.
+    """
+    if connection.vendor != "postgresql":
+        StageTransition.objects.bulk_create(transitions, ignore_conflicts=True, batch_size=2000)
+        CustomerStage.objects.bulk_create(
+            states,
+            update_conflicts=True,
+            unique_fields=["customer"],
+            update_fields=["stage", "since", "previous_stage", "evaluated_through", "ruleset_number"],
+            batch_size=2000,
+        )
+        return
+    recorded = timezone.now()
+    with connection.cursor() as cursor:
+        if transitions:
+            cursor.execute(
+                f"""INSERT INTO {StageTransition._meta.db_table} ({", ".join(_TRANSITION_COLUMNS)})
+                SELECT t.customer_id, t.from_stage, t.to_stage, t.at, t.facts::jsonb, t.ruleset_number, t.run_id, %s
+                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::int[],
+                    %s::bigint[]) AS t(customer_id, from_stage, to_stage, at, facts, ruleset_number, run_id)
+                ON CONFLICT DO NOTHING""",
+                [
+                    recorded,
+                    [t.customer_id for t in transitions],
+                    [t.from_stage for t in transitions],
+                    [t.to_stage for t in transitions],
+                    [t.at for t in transitions],
+                    [json.dumps(t.facts) for t in transitions],
+                    [t.ruleset_number for t in transitions],
+                    [t.run_id for t in transitions],
+                ],
+            )
+        if states:
+            table = CustomerStage._meta.db_table
+            cursor.execute(
+                f"""INSERT INTO {table} ({", ".join(_STAGE_COLUMNS)})
+                SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::text[], %s::timestamptz[],
+                    %s::int[])
+                ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
+                    previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
+                    ruleset_number = excluded.ruleset_number""",
+                [
+                    [s.customer_id for s in states],
+                    [s.stage for s in states],
+                    [s.since for s in states],
+                    [s.previous_stage for s in states],
+                    [s.evaluated_through for s in states],
+                    [s.ruleset_number for s in states],
+                ],
+            )
 
 
 def _nothing_to_do(*, customer_id: int, created_at, state: CustomerStage, at, ruleset: CompiledRuleSet) -> bool:
