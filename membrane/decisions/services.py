@@ -9,8 +9,6 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from cxcore.models import Category, Channel, Customer, Signal, SignalKind, Team
@@ -208,32 +206,9 @@ def _log_row(decision: Decision, *, asked_by: str, now: dt.datetime) -> Decision
 
 
 def _log_write(rows: list[DecisionLog]) -> None:
-    """Appends to the log.
-
-    On PostgreSQL, outside a caller's transaction, the commit does not wait for the WAL flush
-    (synchronous_commit off for this one transaction): on this hardware the flush costs about as much
-    as the whole rest of a decision. A server crash may then lose the last fraction of a second of log
-    rows, never corrupt or reorder them; each answer can be replayed as of its `at`. The transaction
-    is one round trip: BEGIN, SET LOCAL, the INSERT the ORM compiles, COMMIT, sent together.
-    """
-    if not rows:
-        return
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    """Appends to the log, durably: an answer given is an answer logged (no asynchronous commit)."""
+    if rows:
         DecisionLog.objects.bulk_create(rows)
-        return
-    query = InsertQuery(DecisionLog)
-    query.insert_values([f for f in DecisionLog._meta.concrete_fields if not f.primary_key], rows)
-    statements = query.get_compiler(connection=connection).as_sql()
-    sql = "; ".join(statement for statement, _ in statements)
-    params = [param for _, statement_params in statements for param in statement_params]
-    with connection.cursor() as cursor:
-        try:
-            cursor.execute(f"BEGIN; SET LOCAL synchronous_commit TO OFF; {sql}; COMMIT", params)
-        except Exception:
-            # A failed INSERT leaves the explicit transaction open and aborted: end it, or every later
-            # query of this connection fails too.
-            cursor.execute("ROLLBACK")
-            raise
 
 
 def decision_make(
