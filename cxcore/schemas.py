@@ -195,12 +195,16 @@ def integer(*, minimum: int, maximum: int) -> Parser:
     return parse
 
 
+# One encoder for every payload: json.dumps with options builds a new encoder per call.
+_PAYLOAD_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+
+
 def json_object_text(value: Any) -> str:
     """A JSON object, returned as its JSON text: validating it means encoding it anyway."""
     if not isinstance(value, dict):
         raise FieldError("Must be a JSON object.")
     try:
-        dumped = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        dumped = _PAYLOAD_ENCODER.encode(value)
         dumped.encode("utf-8")
     except (ValueError, RecursionError):
         raise FieldError("Must be plain JSON (finite numbers, valid Unicode, bounded depth).") from None
@@ -309,6 +313,67 @@ SIGNAL_ITEM = Schema(
     },
     description="One signal: flat; unknown fields are an error.",
 )
+
+# The fast path of SIGNAL_ITEM: the same checks inline, for the common item that is plainly valid.
+# A batch of 1000 spends most of its validation time in per-field calls and error bookkeeping that a
+# valid item never needs. It only ever accepts what SIGNAL_ITEM accepts, with the same clean values
+# (a test holds the two to agreement); anything else, including every invalid item, answers None,
+# and the caller runs SIGNAL_ITEM.validate, which names the errors.
+_FAST_TEXT = {"customer": 100, "kind": 40, "idempotency_key": 200, "source": 100, "ticket_ref": 100, "issue_key": 100}
+_FAST_DATETIME = frozenset({"occurred_at", "eta"})
+_FAST_CHOICE = {"direction": frozenset({"in", "out"}), "severity": frozenset({"low", "normal", "high"})}
+_FAST_REQUIRED = frozenset(SIGNAL_ITEM.required)
+_fromisoformat = dt.datetime.fromisoformat
+
+
+def signal_item_clean_fast(item: Any, *, vocabularies: dict[str, frozenset[str]]) -> dict[str, Any] | None:
+    """SIGNAL_ITEM's clean values of a plainly valid item, else None (then validate it the slow way).
+
+    `vocabularies` maps channel, team and category to their known keys (a key missing there sends
+    the item down the slow path, which reloads the keys).
+    """
+    if type(item) is not dict or not item.keys() >= _FAST_REQUIRED:
+        return None
+    clean: dict[str, Any] = {}
+    for name, value in item.items():
+        max_length = _FAST_TEXT.get(name)
+        if max_length is not None:
+            if type(value) is not str or not value or len(value) > max_length:
+                return None
+            if value.isspace() or "\x00" in value:
+                return None
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return None
+        elif name in _FAST_DATETIME:
+            if type(value) is not str:
+                return None
+            try:
+                parsed = _fromisoformat(value)
+                if parsed.tzinfo is None or parsed.utcoffset() is None:
+                    return None
+                value = parsed.astimezone(dt.UTC)
+            except (ValueError, OverflowError):
+                return None
+        elif name in vocabularies:
+            if type(value) is not str or value not in vocabularies[name]:
+                return None
+        elif name in _FAST_CHOICE:
+            if type(value) is not str or value not in _FAST_CHOICE[name]:
+                return None
+        else:
+            field = SIGNAL_ITEM.fields.get(name)
+            if field is None:
+                return None
+            try:
+                value = field.parse(value)  # payload, amount, score, scale: the generic parsers
+            except FieldError:
+                return None
+        clean[name] = value
+    return clean
+
 
 CUSTOMER_PROFILE = Schema(
     {
