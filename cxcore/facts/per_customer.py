@@ -159,8 +159,18 @@ assert set(FACT_PY) == {fact.name for fact in CXCORE_FACTS}, "every catalogued f
 SIGNAL_COLUMNS = ("kind", "direction", "occurred_at", "ticket_ref", "issue_key", "severity", "score", "scale")
 
 
-def facts_for_customer(*, customer: Customer, at: dt.datetime) -> dict[str, Any]:
-    """cxcore's facts of `customer` as of `at`, from their profile and their signals up to `at` (one query)."""
-    rows = Signal.objects.filter(customer=customer, occurred_at__lte=at).values_list(*SIGNAL_COLUMNS)
+def signal_rows(*, customer: Customer, at: dt.datetime) -> list[tuple]:
+    """The customer's signals up to `at` as SIGNAL_COLUMNS tuples, in no particular order (one query)."""
+    return list(Signal.objects.filter(customer=customer, occurred_at__lte=at).values_list(*SIGNAL_COLUMNS))
+
+
+def facts_for_customer(*, customer: Customer, at: dt.datetime, rows: list[tuple] | None = None) -> dict[str, Any]:
+    """cxcore's facts of `customer` as of `at`, from their profile and their signals up to `at` (one query).
+
+    `rows`, signal_rows(customer=customer, at=at) already read by the caller for another purpose (the
+    stage's nothing-changed check on the decision path), saves the query.
+    """
+    if rows is None:
+        rows = signal_rows(customer=customer, at=at)
     summary = summarise(rows, at=at)
     return {fact.name: FACT_PY[fact.name](customer, summary, at) for fact in CXCORE_FACTS}

@@ -103,12 +103,25 @@ def interaction_context(*, customer: Customer, interaction: Interaction | None, 
 
 
 def customer_row(*, customer: Customer, at: dt.datetime, interaction: Interaction | None = None) -> tuple[dict, str]:
-    """Every fact a principle condition can read, as of `at`; the stage is brought up to `at` first."""
-    from cxcore.facts.per_customer import facts_for_customer
-    from membrane.stages.services import stage_bring_up_to
+    """Every fact a principle condition can read, as of `at`; the stage is brought up to `at` first.
 
-    state = stage_bring_up_to(customer=customer, at=at)
-    row = facts_for_customer(customer=customer, at=at)
+    The signals up to `at` are read once, for the stage's nothing-changed check and for the facts. A
+    customer read by selectors.customer_for_decision(s) carries the published stage rules' identity and
+    the stored stage, which then cost no query here.
+    """
+    from cxcore.facts.per_customer import facts_for_customer, signal_rows
+    from membrane.stages.rules import published_ruleset
+    from membrane.stages.services import STORED_UNREAD, stage_bring_up_to
+
+    rows = signal_rows(customer=customer, at=at)
+    state = stage_bring_up_to(
+        customer=customer,
+        at=at,
+        ruleset=published_ruleset(stamp=getattr(customer, "stage_rules_stamp", None)),
+        stored=getattr(customer, "stored_stage", STORED_UNREAD),
+        rows=rows,
+    )
+    row = facts_for_customer(customer=customer, at=at, rows=rows)
     row.update(stage=state.stage, previous_stage=state.previous_stage, days_in_stage=state.days_in_stage)
     row.update(interaction_context(customer=customer, interaction=interaction, at=at))
     return row, state.stage
@@ -207,7 +220,10 @@ def _log_row(decision: Decision, *, asked_by: str, now: dt.datetime) -> Decision
 
 def _log_write(rows: list[DecisionLog]) -> None:
     """Appends to the log, durably: an answer given is an answer logged (no asynchronous commit)."""
-    if rows:
+    if len(rows) == 1:
+        # One INSERT commits by itself; bulk_create would wrap it in BEGIN and COMMIT, two more round trips.
+        rows[0].save(force_insert=True)
+    elif rows:
         DecisionLog.objects.bulk_create(rows)
 
 

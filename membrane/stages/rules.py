@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, CharField, Value, When
+from django.db.models import Case, CharField, Subquery, Value, When
 
 from membrane.models import StageRuleSet
 from membrane.models.stages import RuleSetStatus
@@ -99,6 +99,25 @@ def ruleset_compile(ruleset: StageRuleSet) -> CompiledRuleSet:
     return _compiled[key]
 
 
-def published_ruleset() -> CompiledRuleSet:
+# The published set's identity as annotations (id, number, published_at: the key of `_compiled`), so a
+# caller that queries anyway reads it in the same round trip and published_ruleset needs no query of its own.
+STAMP_FIELDS = ("id", "number", "published_at")
+
+
+def published_stamp_annotations(prefix: str) -> dict[str, Subquery]:
+    """`{prefix}{field}` for each of STAMP_FIELDS: the published set's identity as subqueries."""
+    published = StageRuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).order_by()
+    return {f"{prefix}{name}": Subquery(published.values(name)[:1]) for name in STAMP_FIELDS}
+
+
+def published_ruleset(*, stamp: tuple | None = None) -> CompiledRuleSet:
+    """The published stage rules, compiled once per version and process.
+
+    `stamp`, the published set's (id, number, published_at) as the caller read it (see
+    published_stamp_annotations), saves the query when that version is already compiled here;
+    a set published since, in any process, has another stamp and is read from the database.
+    """
+    if stamp is not None and stamp in _compiled:
+        return _compiled[stamp]
     ruleset = StageRuleSet.objects.get(status=RuleSetStatus.PUBLISHED)
     return ruleset_compile(ruleset)

@@ -318,14 +318,16 @@ def _store_history(*, transitions: list[StageTransition], states: list[CustomerS
             )
 
 
-def _nothing_to_do(*, customer_id: int, created_at, state: CustomerStage, at, ruleset: CompiledRuleSet) -> bool:
+def _nothing_to_do(
+    *, customer_id: int, created_at, state: CustomerStage, at, ruleset: CompiledRuleSet, rows: list[tuple] | None
+) -> bool:
     """True when no fact can have changed between evaluated_through and `at` (no candidate instant)."""
     horizon = state.evaluated_through - max(ruleset.day_offsets) * DAY
-    times = sorted(
-        Signal.objects.filter(customer_id=customer_id, occurred_at__gt=horizon, occurred_at__lte=at).values_list(
-            "occurred_at", flat=True
-        )
-    )
+    if rows is None:
+        signals = Signal.objects.filter(customer_id=customer_id, occurred_at__gt=horizon, occurred_at__lte=at)
+        times = sorted(signals.values_list("occurred_at", flat=True))
+    else:
+        times = sorted(row[2] for row in rows if horizon < row[2] <= at)
     points = _candidate_points(
         times=times,
         bases=[created_at, state.since, *times],
@@ -337,20 +339,39 @@ def _nothing_to_do(*, customer_id: int, created_at, state: CustomerStage, at, ru
     return not points
 
 
-def stage_bring_up_to(*, customer: Customer, at: dt.datetime) -> StageState:
+# stage_bring_up_to's `stored` when the caller has not read the stored stage.
+STORED_UNREAD = object()
+
+
+def stage_bring_up_to(
+    *,
+    customer: Customer,
+    at: dt.datetime,
+    ruleset: CompiledRuleSet | None = None,
+    stored: CustomerStage | None | object = STORED_UNREAD,
+    rows: list[tuple] | None = None,
+) -> StageState:
     """The customer's stage at `at`, from their signals, storing the history it derives.
 
-    A time the stored history already covers is answered from it, without evaluating anything.
+    A time the stored history already covers, or a range in which no fact can change, is answered
+    from the stored stage without evaluating anything. A caller that has read them already saves
+    their queries: `ruleset` (published_ruleset()), `stored` (the customer's CustomerStage or None,
+    read in the same query as `customer`, so that its dirty_since and created_at are of the same
+    moment) and `rows` (cxcore's signal_rows up to `at`).
     """
-    ruleset = published_ruleset()
-    state = CustomerStage.objects.filter(customer_id=customer.pk).select_related("customer").first()
+    ruleset = ruleset or published_ruleset()
+    if stored is STORED_UNREAD:
+        state = CustomerStage.objects.filter(customer_id=customer.pk).select_related("customer").first()
+        owner = state.customer if state is not None else customer
+    else:
+        state, owner = stored, customer
     if state is not None:
-        dirty = state.customer.dirty_since
+        dirty = owner.dirty_since
         clean = dirty is None or dirty > state.evaluated_through
         if clean and at <= state.evaluated_through:
             return _state_from_history(customer.pk, at, state, ruleset.default_stage)
         if clean and _nothing_to_do(
-            customer_id=customer.pk, created_at=state.customer.created_at, state=state, at=at, ruleset=ruleset
+            customer_id=customer.pk, created_at=owner.created_at, state=state, at=at, ruleset=ruleset, rows=rows
         ):
             return _Cursor(state.stage, state.since, state.previous_stage).state_at(at, ruleset.default_stage)
     with transaction.atomic():
