@@ -44,3 +44,24 @@ def test_replay_builds_a_daily_history_and_prints_the_distribution(db, capsys):
 def test_replay_refuses_a_bad_step(db):
     with pytest.raises(CommandError, match="step"):
         call_command("replay", "--since", "2026-01-01", "--step", "0d")
+
+
+def test_replay_in_event_time_places_transitions_when_they_happened(db, capsys):
+    ingest("a", "purchase", NOW - 30 * DAY, amount="5.00")
+    ticket("a", "T1", NOW - 10 * DAY, resolved=NOW - 7 * DAY)
+    call_command("reevaluate", "--as-of", NOW.isoformat())
+    StageTransition.objects.all().delete()  # as if the history had been lost or the rules had changed
+    CustomerStage.objects.all().delete()
+
+    call_command("replay", "--since", (NOW - 60 * DAY).isoformat(), "--until", NOW.isoformat())
+
+    out = capsys.readouterr().out
+    assert "Event-time replay" in out and "active" in out
+    history = list(
+        StageTransition.objects.filter(customer__external_id="a").order_by("at").values_list("to_stage", "at")
+    )
+    assert history == [("active", NOW - 30 * DAY), ("crisis", NOW - 10 * DAY), ("active", NOW - 7 * DAY)]
+    assert not Customer.objects.filter(dirty_since__isnull=False).exists()
+
+    call_command("replay", "--since", (NOW - 60 * DAY).isoformat(), "--until", NOW.isoformat())
+    assert StageTransition.objects.filter(customer__external_id="a").count() == 3  # a second replay adds nothing
