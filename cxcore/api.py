@@ -57,19 +57,20 @@ def _body(request) -> tuple[Any, Response | None]:
         )
 
 
-def _source_of(request) -> str:
+def caller_name(request) -> str:
+    """Who is calling: the token's integration name, or the console user (used as source and asked_by)."""
     user = request.user
     if isinstance(user, TokenUser):
         return user.token.name
     return f"console:{user.get_username()}"
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Decimals as strings (as DRF's serializers render them), datetimes as ISO 8601."""
     if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
+        return {key: jsonable(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_jsonable(item) for item in value]
+        return [jsonable(item) for item in value]
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, dt.datetime):
@@ -77,7 +78,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-_ERROR_SCHEMA = {
+ERROR_SCHEMA = {
     "type": "object",
     "properties": {
         "detail": {"type": "string"},
@@ -150,7 +151,7 @@ class SignalBatchView(APIView):
                 },
                 description="Stored: how many signals are new, how many were already there.",
             ),
-            400: OpenApiResponse(_ERROR_SCHEMA, description="Invalid batch; nothing stored."),
+            400: OpenApiResponse(ERROR_SCHEMA, description="Invalid batch; nothing stored."),
             **_AUTH_RESPONSES,
         },
         examples=[
@@ -207,7 +208,7 @@ class SignalBatchView(APIView):
                 [{"index": None, "field": key, "message": "Unknown field."} for key in extra],
             )
         try:
-            result = signals_ingest(items=body["signals"], source=_source_of(request))
+            result = signals_ingest(items=body["signals"], source=caller_name(request))
         except InvalidInput as exc:
             return _invalid(exc.detail, exc.errors)
         return Response({"accepted": result.accepted, "duplicates": result.duplicates}, status=status.HTTP_201_CREATED)
@@ -249,7 +250,7 @@ class CustomerView(APIView):
         ],
         responses={
             200: OpenApiResponse({"type": "object", "additionalProperties": True}, description="The 360° view."),
-            400: OpenApiResponse(_ERROR_SCHEMA, description="A malformed `at`."),
+            400: OpenApiResponse(ERROR_SCHEMA, description="A malformed `at`."),
             404: OpenApiResponse(_DETAIL_SCHEMA, description="Unknown customer."),
             **_AUTH_RESPONSES,
         },
@@ -293,7 +294,7 @@ class CustomerView(APIView):
         customer = Customer.objects.filter(external_id=external_id).first()
         if customer is None:
             raise exceptions.NotFound("Unknown customer.")
-        return Response(_jsonable(customer_360(customer=customer, at=at)))
+        return Response(jsonable(customer_360(customer=customer, at=at)))
 
     @extend_schema(
         operation_id="customer_upsert",
@@ -307,7 +308,7 @@ class CustomerView(APIView):
         responses={
             200: OpenApiResponse({"type": "object", "additionalProperties": True}, description="Updated."),
             201: OpenApiResponse({"type": "object", "additionalProperties": True}, description="Created."),
-            400: OpenApiResponse(_ERROR_SCHEMA, description="Invalid profile; nothing stored."),
+            400: OpenApiResponse(ERROR_SCHEMA, description="Invalid profile; nothing stored."),
             **_AUTH_RESPONSES,
         },
         examples=[
@@ -338,6 +339,6 @@ class CustomerView(APIView):
         except InvalidInput as exc:
             return _invalid(exc.detail, exc.errors)
         return Response(
-            _jsonable(customer_profile(customer=customer)),
+            jsonable(customer_profile(customer=customer)),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )

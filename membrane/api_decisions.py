@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import decimal
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -11,8 +10,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cxcore.api import JSONParser
-from cxcore.authentication import TokenUser, scope_required
+from cxcore.api import ERROR_SCHEMA, JSONParser, caller_name, jsonable
+from cxcore.authentication import scope_required
 from cxcore.models import Role
 from cxcore.schemas import FieldError, aware_datetime
 from membrane.decisions.selectors import customer_for_decision, customers_for_decisions
@@ -67,27 +66,6 @@ _ANSWER = {
     },
     "required": ["verdict", "decided_by", "stage", "matched", "facts", "actions", "reason", "decision_id"],
 }
-_ERRORS = {
-    "type": "object",
-    "properties": {"detail": {"type": "string"}, "errors": {"type": "array", "items": {"type": "object"}}},
-}
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(item) for item in value]
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return value
-
-
-def _asked_by(request) -> str:
-    user = request.user
-    return user.token.name if isinstance(user, TokenUser) else f"console:{user.get_username()}"
 
 
 def _question(item: Any, index: int | None) -> tuple[tuple[str, Interaction, dt.datetime | None] | None, list[dict]]:
@@ -119,7 +97,7 @@ def _invalid(detail: str, errors: list[dict]) -> Response:
 
 
 def _answer(decision: Decision) -> dict:
-    return _jsonable(decision.as_dict())
+    return jsonable(decision.as_dict())
 
 
 class DecisionView(APIView):
@@ -139,8 +117,8 @@ class DecisionView(APIView):
         request={"application/json": _QUESTION},
         responses={
             200: OpenApiResponse(_ANSWER),
-            400: OpenApiResponse(_ERRORS, description="Invalid question."),
-            404: OpenApiResponse(_ERRORS, description="Unknown customer."),
+            400: OpenApiResponse(ERROR_SCHEMA, description="Invalid question."),
+            404: OpenApiResponse(ERROR_SCHEMA, description="Unknown customer."),
         },
         examples=[
             OpenApiExample(
@@ -158,7 +136,7 @@ class DecisionView(APIView):
         customer = customer_for_decision(external_id=external_id)
         if customer is None:
             return Response({"detail": f"Unknown customer '{external_id}'."}, status=status.HTTP_404_NOT_FOUND)
-        decision = decision_make(customer=customer, interaction=interaction, at=at, asked_by=_asked_by(request))
+        decision = decision_make(customer=customer, interaction=interaction, at=at, asked_by=caller_name(request))
         return Response(_answer(decision))
 
 
@@ -184,7 +162,7 @@ class DecisionBatchView(APIView):
         },
         responses={
             200: OpenApiResponse({"type": "object", "properties": {"results": {"type": "array", "items": _ANSWER}}}),
-            400: OpenApiResponse(_ERRORS, description="Invalid batch; nothing decided."),
+            400: OpenApiResponse(ERROR_SCHEMA, description="Invalid batch; nothing decided."),
         },
     )
     def post(self, request):
@@ -204,7 +182,7 @@ class DecisionBatchView(APIView):
             return _invalid(f"{len({e['index'] for e in errors})} questions are invalid; nothing was decided.", errors)
         customers = customers_for_decisions(external_ids=[q[0] for q in questions])
         known = [(c, i, at) for external_id, i, at in questions if (c := customers.get(external_id)) is not None]
-        decisions = iter(decisions_make_batch(items=known, asked_by=_asked_by(request)))
+        decisions = iter(decisions_make_batch(items=known, asked_by=caller_name(request)))
         results = []
         for index, (external_id, _interaction, _at) in enumerate(questions):
             if external_id in customers:
