@@ -199,11 +199,12 @@ def decide(
         retry_after, cap, count = max(blocked, key=lambda item: item[0])
         n, days = cap.params["n"], cap.params["days"]
         contacts_text = "1 contact" if count == 1 else f"{count} contacts"
+        verb = "reaches" if count == 1 else "reach"
         return answer(
             "suppress",
             cap.ref(),
             cap,
-            f"Suppressed by {cap.label}: {contacts_text} in the last {days} days already reach the cap of {n}; "
+            f"Suppressed by {cap.label}: {contacts_text} in the last {days} days already {verb} the cap of {n}; "
             f"the next is possible from {retry_after:%Y-%m-%d %H:%M} UTC.",
             retry_after,
         )
