@@ -43,7 +43,7 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError("JSON nested too deeply.") from None
 
 
-def _invalid(detail: str, errors: list[dict[str, Any]]) -> Response:
+def invalid(detail: str, errors: list[dict[str, Any]]) -> Response:
     return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
@@ -52,7 +52,7 @@ def _body(request) -> tuple[Any, Response | None]:
     try:
         return request.data, None
     except exceptions.ParseError as exc:
-        return None, _invalid(
+        return None, invalid(
             f"Malformed JSON: {exc.detail}", [{"index": None, "field": None, "message": str(exc.detail)}]
         )
 
@@ -197,20 +197,20 @@ class SignalBatchView(APIView):
         if bad:
             return bad
         if not isinstance(body, dict) or "signals" not in body:
-            return _invalid(
+            return invalid(
                 'The body must be a JSON object {"signals": [...]}.',
                 [{"index": None, "field": "signals", "message": "This field is required."}],
             )
         extra = sorted(str(key) for key in body if key != "signals")
         if extra:
-            return _invalid(
+            return invalid(
                 "Unknown fields in the body.",
                 [{"index": None, "field": key, "message": "Unknown field."} for key in extra],
             )
         try:
             result = signals_ingest(items=body["signals"], source=caller_name(request))
         except InvalidInput as exc:
-            return _invalid(exc.detail, exc.errors)
+            return invalid(exc.detail, exc.errors)
         return Response({"accepted": result.accepted, "duplicates": result.duplicates}, status=status.HTTP_201_CREATED)
 
 
@@ -290,7 +290,7 @@ class CustomerView(APIView):
             try:
                 at = aware_datetime(request.query_params["at"])
             except FieldError as exc:
-                return _invalid("Invalid 'at'.", [{"index": None, "field": "at", "message": str(exc)}])
+                return invalid("Invalid 'at'.", [{"index": None, "field": "at", "message": str(exc)}])
         customer = Customer.objects.filter(external_id=external_id).first()
         if customer is None:
             raise exceptions.NotFound("Unknown customer.")
@@ -337,7 +337,7 @@ class CustomerView(APIView):
         try:
             customer, created = customer_upsert(external_id=external_id, data=body)
         except InvalidInput as exc:
-            return _invalid(exc.detail, exc.errors)
+            return invalid(exc.detail, exc.errors)
         return Response(
             jsonable(customer_profile(customer=customer)),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

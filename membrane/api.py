@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cxcore.authentication import scope_required
+from cxcore.models import Role
 from membrane.catalogue import CONTEXTS, facts_for
 from membrane.expressions import check_report
 
@@ -43,9 +44,8 @@ class ExpressionCheckResult(serializers.Serializer):
 class ExpressionCheckView(APIView):
     """Check an expression against the facts of its context: the same check the console editor runs."""
 
-    # Any integration token (whatever its scopes) or logged-in console user may check: it reads
-    # nothing but the catalogue.
-    permission_classes = [IsAuthenticated]
+    # Reads nothing but the catalogue, yet like every endpoint it needs a scope or a console role.
+    permission_classes = [scope_required("read", console_roles=tuple(Role.values))]
 
     @extend_schema(request=ExpressionCheckRequest, responses=ExpressionCheckResult)
     def post(self, request):

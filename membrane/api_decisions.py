@@ -10,7 +10,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cxcore.api import ERROR_SCHEMA, JSONParser, caller_name, jsonable
+from cxcore.api import ERROR_SCHEMA, JSONParser, caller_name, invalid, jsonable
 from cxcore.authentication import scope_required
 from cxcore.models import Role
 from cxcore.schemas import FieldError, aware_datetime
@@ -92,10 +92,6 @@ def _question(item: Any, index: int | None) -> tuple[tuple[str, Interaction, dt.
     return (None, errors) if errors else ((item["customer"], interaction, at), [])
 
 
-def _invalid(detail: str, errors: list[dict]) -> Response:
-    return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
-
-
 def _answer(decision: Decision) -> dict:
     return jsonable(decision.as_dict())
 
@@ -131,7 +127,7 @@ class DecisionView(APIView):
     def post(self, request):
         question, errors = _question(request.data, None)
         if errors:
-            return _invalid("Invalid question.", errors)
+            return invalid("Invalid question.", errors)
         external_id, interaction, at = question
         customer = customer_for_decision(external_id=external_id)
         if customer is None:
@@ -169,7 +165,7 @@ class DecisionBatchView(APIView):
         body = request.data
         items = body.get("decisions") if isinstance(body, dict) else None
         if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
-            return _invalid(
+            return invalid(
                 f'The body must be {{"decisions": [...]}} with 1 to {MAX_BATCH} questions.',
                 [{"index": None, "field": "decisions", "message": f"A list of 1 to {MAX_BATCH} questions."}],
             )
@@ -179,7 +175,7 @@ class DecisionBatchView(APIView):
             questions.append(question)
             errors.extend(item_errors)
         if errors:
-            return _invalid(f"{len({e['index'] for e in errors})} questions are invalid; nothing was decided.", errors)
+            return invalid(f"{len({e['index'] for e in errors})} questions are invalid; nothing was decided.", errors)
         customers = customers_for_decisions(external_ids=[q[0] for q in questions])
         known = [(c, i, at) for external_id, i, at in questions if (c := customers.get(external_id)) is not None]
         decisions = iter(decisions_make_batch(items=known, asked_by=caller_name(request)))

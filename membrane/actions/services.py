@@ -141,7 +141,9 @@ def _customers(customer_ids: Iterable[int]) -> Iterable[Customer]:
 def _sync_customers(customer_ids: Iterable[int], prescribes, at: dt.datetime) -> SyncCounts:
     counts = SyncCounts()
     for customer in _customers(customer_ids):
-        counts.add(_sync_one(customer, prescribes, at))
+        # One customer's closes, expiries and opens land together or not at all.
+        with transaction.atomic():
+            counts.add(_sync_one(customer, prescribes, at))
     return counts
 
 

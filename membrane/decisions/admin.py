@@ -32,7 +32,12 @@ class AgentTaskAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     readonly_fields = ["customer", "principle", "version", "kind", "team", "opened_at", "due_at", "closed_at"]
 
+    # Tasks are opened and closed by the principles and completed on the task queue (with its team
+    # check): the admin only looks.
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

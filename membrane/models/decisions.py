@@ -25,6 +25,11 @@ class DecisionLogQuerySet(models.QuerySet):
     def bulk_update(self, objs, fields, batch_size=None):
         raise AppendOnlyError("The decision log is append-only: rows cannot be updated.")
 
+    def bulk_create(self, objs, *args, update_conflicts=False, **kwargs):
+        if update_conflicts:
+            raise AppendOnlyError("The decision log is append-only: rows cannot be updated.")
+        return super().bulk_create(objs, *args, **kwargs)
+
 
 class DecisionLog(models.Model):
     decision_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -62,7 +67,8 @@ class DecisionLog(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise AppendOnlyError("The decision log is append-only: rows cannot be updated.")
-        super().save(*args, **kwargs)
+        # Forced, so that a new object carrying an existing pk fails instead of updating that row.
+        super().save(*args, **{**kwargs, "force_insert": True})
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The decision log is append-only: rows cannot be deleted.")

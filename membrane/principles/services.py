@@ -249,8 +249,11 @@ def _require_reviewer(version: PrincipleVersion, actor, doing: str) -> None:
     _require_manager(actor, doing)
     if version.author_id is not None and actor.pk == version.author_id:
         raise NotAllowed("Nobody reviews their own version: a CX manager of another team must.")
+    # The CX manager role itself: a superuser's blanket has_role does not make them a reviewer.
+    if not actor.groups.filter(name=Role.CX_MANAGER).exists():
+        raise NotAllowed("Only a CX manager of another team than the author's can review a version.")
     author_team = version.author.team_id if version.author else None
-    if author_team is not None and actor.team_id == author_team:
+    if actor.team_id is None or actor.team_id == author_team:
         raise NotAllowed("A CX manager of another team than the author's must review this version.")
 
 
@@ -348,6 +351,9 @@ def principle_version_rollback(*, version: PrincipleVersion, actor, change_note:
         raise InvalidTransition(
             f"v{version.number} was never published: only a published version can be rolled back to."
         )
+    if version.approver_id is not None and actor.pk == version.approver_id:
+        # The copy's author would be its own approver.
+        raise NotAllowed(f"You approved v{version.number}: another CX manager must roll back to it.")
     with transaction.atomic():
         principle = Principle.objects.select_for_update().get(pk=version.principle_id)
         now = timezone.now()

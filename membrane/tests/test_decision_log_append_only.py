@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from cxcore.factories import CustomerFactory
 from membrane.decisions.services import Interaction, decision_make
@@ -51,3 +53,20 @@ def test_the_admin_is_read_only(logged, rf):
     assert not model_admin.has_add_permission(request)
     assert not model_admin.has_change_permission(request, logged)
     assert not model_admin.has_delete_permission(request, logged)
+
+
+def test_a_new_object_with_an_existing_pk_cannot_overwrite_a_logged_decision(db):
+    customer = CustomerFactory()
+    fields = dict(customer=customer, team="sales", category="upsell", channel="email", verdict="allow", reason="x")
+    now = timezone.now()
+    row = DecisionLog.objects.create(at=now, decided_at=now, **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DecisionLog(pk=row.pk, at=now, decided_at=now, **{**fields, "verdict": "suppress"}).save()
+    with pytest.raises(AppendOnlyError):
+        DecisionLog.objects.bulk_create(
+            [DecisionLog(pk=row.pk, at=now, decided_at=now, **fields)],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=["verdict"],
+        )
+    assert DecisionLog.objects.get(pk=row.pk).verdict == "allow"

@@ -9,7 +9,7 @@ URL = "/api/v1/expressions/check"
 
 @pytest.fixture
 def token(make_token):
-    return make_token("ingest")  # any scope will do
+    return make_token("read")
 
 
 def test_a_valid_expression_lists_the_facts_it_reads(api, token):
@@ -101,3 +101,10 @@ def test_a_logged_in_console_user_may_check(client, agent):
 def test_anonymous_and_bad_tokens_are_refused(api, db):
     assert api(None).post(URL, {"expression": "eta_given", "context": "principle"}).status_code == 401
     assert api("not-a-token").post(URL, {"expression": "eta_given", "context": "principle"}).status_code == 401
+
+
+def test_a_token_without_the_read_scope_and_a_user_without_a_role_are_refused(api, make_token, client, outsider):
+    body = {"expression": "open_tickets > 0", "context": "principle"}
+    assert api(make_token("ingest")).post(URL, body).status_code == 403
+    client.force_login(outsider)
+    assert client.post(URL, body, content_type="application/json").status_code == 403

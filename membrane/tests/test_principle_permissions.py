@@ -49,3 +49,21 @@ def test_agents_cannot_publish_retire_or_roll_back(cx_manager, service_manager, 
         services.principle_version_retire(version=version, actor=agent)
     with pytest.raises(services.NotAllowed):
         services.principle_version_rollback(version=version, actor=agent)
+
+
+def test_a_reviewer_needs_a_team_and_the_cx_manager_role(cx_manager):
+    teamless = make_user("tess", role="cx_manager", team=None)
+    admin = make_user("adam", role="admin", team="service")
+    version = services.principle_version_submit(version=draft(cx_manager), actor=cx_manager)
+    for reviewer in (teamless, admin):
+        with pytest.raises(services.NotAllowed, match="another team"):
+            services.principle_version_approve(version=version, actor=reviewer)
+
+
+def test_the_approver_of_a_version_cannot_roll_back_to_it(cx_manager, service_manager):
+    version = services.principle_version_submit(version=draft(cx_manager), actor=cx_manager)
+    version = services.principle_version_approve(version=version, actor=service_manager)
+    version = services.principle_version_publish(version=version, actor=cx_manager)
+    with pytest.raises(services.NotAllowed, match="You approved"):
+        services.principle_version_rollback(version=version, actor=service_manager)
+    assert services.principle_version_rollback(version=version, actor=cx_manager).status == "published"
