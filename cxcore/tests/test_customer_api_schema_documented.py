@@ -5,7 +5,15 @@ from __future__ import annotations
 import yaml
 
 
-def test_the_schema_documents_signals_and_customers(client, db):
+def test_the_schema_is_for_logged_in_users_and_tokens(client, db, agent, api, make_token):
+    assert client.get("/api/schema/").status_code in (401, 403)
+    assert api(make_token("read")).get("/api/schema/").status_code == 200
+    client.force_login(agent)
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_schema_documents_signals_and_customers(client, agent):
+    client.force_login(agent)
     response = client.get("/api/schema/")
 
     assert response.status_code == 200

@@ -10,7 +10,7 @@ import pytest
 from cxcore.context_processors import NAV
 from cxcore.factories import CustomerFactory, SignalFactory, make_user
 
-from .conftest import PUBLIC_HOST
+from .conftest import PASSWORD, PUBLIC_HOST
 
 ROLES = ["cx_manager", "agent", "marketer", "admin"]
 TEAMS = {"cx_manager": "cx", "agent": "service", "marketer": "marketing_devices", "admin": None}
@@ -94,15 +94,18 @@ def test_the_login_page_is_clean(page):
 
 
 @pytest.mark.parametrize("public_name", [False, True], ids=["localhost", "public-host-name"])
-def test_api_docs_render_offline_under_the_csp(page, live_server, settings, public_name):
-    url = "/api/docs/"
+def test_api_docs_render_offline_under_the_csp(page, live_server, settings, public_name, agent):
+    origin = live_server.url
     if public_name:
         port = urlsplit(live_server.url).port
         settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, PUBLIC_HOST]
-        page.watch.origin = f"http://{PUBLIC_HOST}:{port}"
-        url = page.watch.origin + url
+        origin = page.watch.origin = f"http://{PUBLIC_HOST}:{port}"
 
-    page.goto(url)
+    # The docs, like every page, are for logged-in users.
+    page.goto(f"{origin}/login/?next=/api/docs/")
+    page.fill("input[name=username]", agent.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
 
     page.watch.wait_for(".swagger-ui .info .title")
     page.wait_for_load_state("networkidle")
