@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
 from cxcore.models import Customer
 from membrane.actions.services import actions_sync
@@ -13,9 +14,11 @@ from membrane.stages.services import stages_evaluate_all, stages_evaluate_change
 @shared_task
 def reevaluate_changed() -> int:
     """Customers with new signals, brought up to now in event time; then their prescribed actions follow."""
-    changed = list(Customer.objects.filter(dirty_since__isnull=False).values_list("pk", flat=True))
-    run = stages_evaluate_changed()
-    actions_sync(customer_ids=changed, at=run.as_of)
+    # One `at` for both, so that customers whose signals arrive meanwhile are left whole to the next run.
+    at = timezone.now()
+    changed = list(Customer.objects.filter(dirty_since__lte=at).values_list("pk", flat=True))
+    run = stages_evaluate_changed(at=at)
+    actions_sync(customer_ids=changed, at=at)
     return run.pk
 
 
