@@ -27,6 +27,9 @@ pytestmark = [pytest.mark.celery, pytest.mark.postgres]
 
 REDIS = ("127.0.0.1", 6379)
 BROKER = "redis://127.0.0.1:6379/13"
+# A queue of this test run's own: two runs on one machine (developers in parallel) never take each
+# other's tasks, and neither has to empty the other's.
+QUEUE = f"cxm-test-{os.getpid()}"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,11 +51,14 @@ def broker():
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")
     import redis
 
-    redis.Redis.from_url(BROKER).flushdb()
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = QUEUE
     previous = app.conf.broker_url
     _use_broker(BROKER)
     yield BROKER
     _use_broker(previous)
+    app.conf.task_default_queue = previous_queue
+    redis.Redis.from_url(BROKER).delete(QUEUE)
 
 
 def _use_broker(url: str) -> None:
@@ -71,7 +77,7 @@ def start_worker() -> subprocess.Popen:
     env.pop("CELERY_TASK_ALWAYS_EAGER", None)
     celery = str(Path(sys.executable).with_name("celery"))
     return subprocess.Popen(
-        [celery, "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING", "--without-heartbeat"],
+        [celery, "-A", "config", "worker", "-Q", QUEUE, "--pool=solo", "--loglevel=WARNING", "--without-heartbeat"],
         cwd=ROOT,
         env=env,
         start_new_session=True,
