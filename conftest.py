@@ -67,3 +67,19 @@ def api(client):
             return client.get(url, params, headers=self.headers)
 
     return Api
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_connections(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end the sessions that threads of the suite left open
+    (the live server's, a browser test's), or PostgreSQL refuses the drop and the database stays behind."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
