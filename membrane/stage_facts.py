@@ -53,6 +53,15 @@ def stage_facts_for(*, customer, at: dt.datetime) -> dict[str, Any]:
     return {"stage": state.stage, "previous_stage": state.previous_stage, "days_in_stage": state.days_in_stage}
 
 
+def stored_stage_facts(state, *, at: dt.datetime) -> dict[str, Any]:
+    """The stage facts at `at` from a stored CustomerStage row, as the set-based SQL reads them."""
+    return {
+        "stage": state.stage,
+        "previous_stage": state.previous_stage,
+        "days_in_stage": (at - state.since) // dt.timedelta(days=1),
+    }
+
+
 class DaysSince(Func):
     """floor((at - expression) / 1 day) in SQL, on integer microseconds like cxcore's day facts; null stays null."""
 

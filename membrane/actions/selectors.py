@@ -11,6 +11,7 @@ from django.http import Http404
 
 from cxcore.models import Role
 from membrane.models.decisions import AgentTask, TaskStatus
+from membrane.stage_facts import stored_stage_facts
 
 DAY = dt.timedelta(days=1)
 OPEN_SHOWN = 100
@@ -78,9 +79,7 @@ def _stored_facts(customer, now: dt.datetime) -> dict:
     except ObjectDoesNotExist:
         state = None
     if state is not None:
-        values.update(
-            stage=state.stage, previous_stage=state.previous_stage, days_in_stage=max(0, (now - state.since) // DAY)
-        )
+        values.update(stored_stage_facts(state, at=now))
     return values
 
 

@@ -42,6 +42,7 @@ from cxcore.facts.catalogue import CXCORE_FACTS
 from cxcore.models import Customer, CustomerFacts
 from membrane.decisions.engine import CompiledPrinciple, ruleset_get
 from membrane.models.decisions import AgentTask, TaskStatus
+from membrane.stage_facts import stored_stage_facts
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -196,14 +197,9 @@ def _holding_python(principle: CompiledPrinciple, population: QuerySet, at: dt.d
     fields = [fact.name for fact in CXCORE_FACTS]
     rows = population.select_related("customer", "customer__stage_state").order_by("customer_id")
     for facts in rows.iterator(chunk_size=2000):
-        state = facts.customer.stage_state
         row = {name: getattr(facts, name) for name in fields}
-        row.update(
-            stage=state.stage,
-            previous_stage=state.previous_stage,
-            days_in_stage=(at - state.since) // DAY,
-            **interaction_context(customer=facts.customer, interaction=None, at=at),
-        )
+        row.update(stored_stage_facts(facts.customer.stage_state, at=at))
+        row.update(interaction_context(customer=facts.customer, interaction=None, at=at))
         if principle.predicate(row):
             holding.append(facts.customer_id)
     return holding
