@@ -13,7 +13,6 @@ from cxcore.models import Role
 from membrane.models.decisions import AgentTask, TaskStatus
 from membrane.stage_facts import stored_stage_facts
 
-DAY = dt.timedelta(days=1)
 OPEN_SHOWN = 100
 DONE_SHOWN = 20
 
