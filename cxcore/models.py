@@ -203,33 +203,41 @@ class ApiToken(models.Model):
 
 
 class CustomerFacts(models.Model):
-    """The facts of one customer as of `as_of`, stored by the set-based computation (cxcore.facts).
+    """What the facts of one customer are made of, computed as of `as_of` by cxcore.facts.set_based.
 
-    One row per customer, one column per fact of cxcore's catalogue; a cache that the next run
-    overwrites, so the membrane and the campaign previews can filter on facts in SQL.
+    A cache of the signals, one row per customer: the profile facts and the counts as they stand, and
+    for each "days since" fact the instant it counts from, so that the row gives the facts at any time
+    T from `as_of` up to (not including) `valid_until_us`, the first instant at which time alone can
+    change a count (a signal leaving a window, a signal dated after `as_of`). The facts at T are
+    read through `cxcore.facts.selectors`; a row that is not valid at T (or a customer with signals
+    not yet evaluated) is computed again. Storing instants rather than day counts is what lets a daily
+    run leave a customer's row alone when nothing happened to them.
     """
 
     customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="facts")
     as_of = models.DateTimeField()
     computed_at = models.DateTimeField()
+    # Epoch microseconds (exact on every database); null: no count changes with time alone.
+    valid_until_us = models.BigIntegerField(null=True)
     segment = models.CharField(max_length=40, null=True)
     region = models.CharField(max_length=40, null=True)
     lifetime_value = models.DecimalField(max_digits=14, decimal_places=2)
-    tenure_days = models.IntegerField(null=True)
+    # tenure_days counts from here: the customer's creation or first signal, whichever is earlier.
+    tenure_start = models.DateTimeField()
     open_tickets = models.IntegerField()
     open_high_severity_tickets = models.IntegerField()
-    days_since_oldest_open_ticket = models.IntegerField(null=True)
+    oldest_open_ticket_at = models.DateTimeField(null=True)
     open_tickets_without_eta = models.IntegerField()
     eta_given = models.BooleanField()
     max_issue_recurrence_90d = models.IntegerField()
     tickets_resolved_30d = models.IntegerField()
-    days_since_last_resolution = models.IntegerField(null=True)
+    last_resolution_at = models.DateTimeField(null=True)
     complaints_30d = models.IntegerField()
     purchases_90d = models.IntegerField()
-    days_since_last_purchase = models.IntegerField(null=True)
+    last_purchase_at = models.DateTimeField(null=True)
     last_survey_score = models.DecimalField(max_digits=3, decimal_places=1, null=True)
     contacts_7d = models.IntegerField()
-    days_since_last_contact = models.IntegerField(null=True)
+    last_contact_at = models.DateTimeField(null=True)
 
     class Meta:
         verbose_name_plural = "customer facts"

@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import F, Func, IntegerField
+from django.db.models import F
 
 from cxcore.facts.catalogue import FactDef, register
+from cxcore.facts.days import DaysSince
 
 STAGE_KEYS = ("onboarding", "active", "loyal", "crisis", "at_risk", "dormant")
-DAY_US = 86_400_000_000
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 STAGE_FACTS = (
     FactDef(
@@ -60,31 +59,6 @@ def stored_stage_facts(state, *, at: dt.datetime) -> dict[str, Any]:
         "previous_stage": state.previous_stage,
         "days_in_stage": (at - state.since) // dt.timedelta(days=1),
     }
-
-
-class DaysSince(Func):
-    """floor((at - expression) / 1 day) in SQL, on integer microseconds like cxcore's day facts; null stays null."""
-
-    output_field = IntegerField()
-
-    def __init__(self, expression, *, at: dt.datetime):
-        super().__init__(expression)
-        delta = at - _EPOCH
-        self.at_us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-    def as_sql(self, compiler, connection, **extra_context):
-        inner, params = compiler.compile(self.source_expressions[0])
-        if connection.vendor == "postgresql":
-            us, us_params = f"(EXTRACT(EPOCH FROM {inner}) * 1000000)::bigint", list(params)
-        else:
-            # Django stores 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC on SQLite.
-            us = (
-                f"(CAST(strftime('%%s', {inner}) AS INTEGER) * 1000000"
-                f" + CASE WHEN length({inner}) > 19 THEN CAST(substr({inner} || '000000', 21, 6) AS INTEGER)"
-                " ELSE 0 END)"
-            )
-            us_params = [*params, *params, *params]
-        return f"((%s - {us}) / {DAY_US})", [self.at_us, *us_params]
 
 
 def stage_fact_columns(*, as_of: dt.datetime, prefix: str = "customer__stage_state__") -> dict[str, Any]:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxcore.facts.catalogue import cxcore_fact_names
 from cxcore.facts.per_customer import facts_for_customer
+from cxcore.facts.selectors import stored_facts_at
 from cxcore.facts.set_based import facts_compute_all
 from cxcore.models import Customer, CustomerFacts, Signal
 
@@ -30,6 +30,9 @@ KINDS = [
 US = dt.timedelta(microseconds=1)
 # Offsets from T on the edges of every window, a microsecond either side included.
 EDGES = [dt.timedelta(days=d) for d in (0, -1, -7, -30, -90, -91)]
+# Later times at which the rows computed at T are read again: the windows' edges and beyond.
+WINDOW_ENDS = [dt.timedelta(days=d) + jitter for d in (1, 7, 30, 90) for jitter in (-US, dt.timedelta(0))]
+LATER = [dt.timedelta(0), US, dt.timedelta(hours=5), *WINDOW_ENDS, dt.timedelta(days=400)]
 EDGE_OFFSETS = [edge + jitter for edge in EDGES for jitter in (-US, dt.timedelta(0), US)] + [dt.timedelta(days=1)]
 
 times_at = st.datetimes(min_value=dt.datetime(2020, 1, 1), max_value=dt.datetime(2030, 1, 1), timezones=st.just(dt.UTC))
@@ -97,12 +100,17 @@ def test_python_and_set_based_facts_agree(at, customers):
         made.append(customer)
     try:
         assert facts_compute_all(at=at) == len(made)
-        rows = CustomerFacts.objects.values("customer_id", "as_of", *cxcore_fact_names())
-        stored = {row.pop("customer_id"): row for row in rows}
+        stored = stored_facts_at(at=at)
         for customer in made:
             customer.refresh_from_db()
-            assert stored[customer.pk].pop("as_of") == at
             assert stored[customer.pk] == facts_for_customer(customer=customer, at=at)
+        # Read later, a row gives the facts of that time for as long as it says it is valid.
+        for later in (at + step for step in LATER):
+            valid = stored_facts_at(at=later)
+            for customer in made:
+                if customer.pk in valid:
+                    assert valid[customer.pk] == facts_for_customer(customer=customer, at=later), later
+        assert CustomerFacts.objects.filter(as_of=at).count() == len(made)
     finally:
         Customer.objects.all().delete()
 

@@ -9,8 +9,8 @@ import pytest
 from cxcore.factories import CustomerFactory, SignalFactory
 from cxcore.facts import catalogue
 from cxcore.facts.catalogue import CXCORE_FACTS, FactDef, register
-from cxcore.facts.selectors import fact_columns
-from cxcore.facts.set_based import facts_compute_all
+from cxcore.facts.selectors import fact_expressions, facts_valid_at
+from cxcore.facts.set_based import DAY_FACT_ANCHORS, facts_compute_all
 from cxcore.models import Customer, CustomerFacts
 
 FIELD_TYPES = {
@@ -23,22 +23,32 @@ FIELD_TYPES = {
 
 @pytest.mark.parametrize("fact", CXCORE_FACTS, ids=lambda fact: fact.name)
 def test_each_fact_is_documented_and_stored_in_a_column_of_its_type(fact):
-    field = CustomerFacts._meta.get_field(fact.name)
     assert fact.description and fact.example is not None
-    assert field.get_internal_type() == FIELD_TYPES[fact.type]
-    assert field.null == fact.nullable
+    anchor = DAY_FACT_ANCHORS.get(fact.name)
+    if anchor is None:
+        field = CustomerFacts._meta.get_field(fact.name)
+        assert field.get_internal_type() == FIELD_TYPES[fact.type]
+        assert field.null == fact.nullable
+    else:
+        # A day count is stored as the instant it counts from.
+        field = CustomerFacts._meta.get_field(anchor)
+        assert fact.type == "int" and field.get_internal_type() == "DateTimeField"
+        assert field.null == (fact.nullable and fact.name != "tenure_days")
 
 
 @pytest.mark.django_db
-def test_fact_columns_filter_customers_on_their_stored_facts():
+def test_fact_expressions_filter_customers_on_their_stored_facts():
     at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
     in_trouble, calm, _never_computed = CustomerFactory(), CustomerFactory(), CustomerFactory()
-    SignalFactory(customer=in_trouble, kind="ticket_opened", ticket_ref="T1", occurred_at=at - dt.timedelta(hours=1))
+    SignalFactory(customer=in_trouble, kind="ticket_opened", ticket_ref="T1", occurred_at=at - dt.timedelta(days=2))
     facts_compute_all(at=at, customer_ids=[in_trouble.pk, calm.pk])
-    columns = fact_columns()
-    found = Customer.objects.filter(**{f"{columns['open_tickets']}__gt": 0, columns["eta_given"]: False})
-    assert list(found) == [in_trouble]
-    assert set(CustomerFacts.objects.filter(**{fact_columns(prefix="")["open_tickets"]: 0})) == {calm.facts}
+    later = at + dt.timedelta(days=3)
+    facts = fact_expressions(at=later)
+    found = Customer.objects.filter(facts_valid_at(at=later)).alias(
+        open_tickets=facts["open_tickets"], days_open=facts["days_since_oldest_open_ticket"]
+    )
+    assert list(found.filter(open_tickets__gt=0, days_open=5)) == [in_trouble]
+    assert list(found.filter(open_tickets=0)) == [calm]
 
 
 def test_another_app_can_register_facts_but_not_redefine_one(monkeypatch):

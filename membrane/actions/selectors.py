@@ -9,6 +9,7 @@ from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
+from cxcore.facts.selectors import row_facts
 from cxcore.models import Role
 from membrane.models.decisions import AgentTask, TaskStatus
 from membrane.stage_facts import stored_stage_facts
@@ -72,7 +73,7 @@ def _stored_facts(customer, now: dt.datetime) -> dict:
     except ObjectDoesNotExist:
         facts = None
     if facts is not None:
-        values.update({field.name: getattr(facts, field.name) for field in facts._meta.concrete_fields})
+        values.update(row_facts(facts, at=now))
     try:
         state = customer.stage_state
     except ObjectDoesNotExist:

@@ -35,10 +35,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, DateTimeField, F, IntegerField, Q, QuerySet, Value
+from django.db.models import CharField, DateTimeField, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 
-from cxcore.facts.catalogue import CXCORE_FACTS
+from cxcore.facts.selectors import fact_expressions, facts_valid_at, row_facts
 from cxcore.models import Customer, CustomerFacts
 from membrane.decisions.engine import CompiledPrinciple, ruleset_get
 from membrane.models.decisions import AgentTask, TaskStatus
@@ -152,20 +152,16 @@ def _sync_customers(customer_ids: Iterable[int], prescribes, at: dt.datetime) ->
 
 
 def _facts_bring_to(at: dt.datetime) -> None:
-    """Stored facts of every customer as of `at`: rows stored for another time (or missing) are recomputed."""
-    from cxcore.facts.set_based import facts_compute_all
+    """Stored facts of every customer that give the facts at `at`: the others are computed again."""
+    from cxcore.facts.set_based import facts_refresh
 
-    stale = Customer.objects.filter(Q(facts__isnull=True) | ~Q(facts__as_of=at)).order_by("pk")
-    last = 0
-    while ids := list(stale.filter(pk__gt=last).values_list("pk", flat=True)[:FACTS_CHUNK]):
-        facts_compute_all(at=at, customer_ids=ids)
-        last = ids[-1]
+    facts_refresh(at=at)
 
 
 def _population(at: dt.datetime) -> QuerySet:
     """The stored fact rows whose stored stage is the customer's stage at `at` (see the module docstring)."""
     return CustomerFacts.objects.filter(
-        as_of=at,
+        facts_valid_at(at=at, prefix=""),
         customer__dirty_since__isnull=True,
         customer__stage_state__evaluated_through__lte=at,
     ).order_by()
@@ -174,7 +170,7 @@ def _population(at: dt.datetime) -> QuerySet:
 def _columns(at: dt.datetime) -> dict:
     from membrane.stage_facts import stage_fact_columns
 
-    columns: dict = {fact.name: F(fact.name) for fact in CXCORE_FACTS}
+    columns: dict = fact_expressions(at=at, prefix="")
     columns.update(stage_fact_columns(as_of=at))
     columns.update({name: Value(None, output_field=CharField()) for name in NO_INTERACTION})
     return columns
@@ -194,10 +190,9 @@ def _holding_python(principle: CompiledPrinciple, population: QuerySet, at: dt.d
     from membrane.decisions.services import interaction_context
 
     holding = []
-    fields = [fact.name for fact in CXCORE_FACTS]
     rows = population.select_related("customer", "customer__stage_state").order_by("customer_id")
     for facts in rows.iterator(chunk_size=2000):
-        row = {name: getattr(facts, name) for name in fields}
+        row = row_facts(facts, at=at)
         row.update(stored_stage_facts(facts.customer.stage_state, at=at))
         row.update(interaction_context(customer=facts.customer, interaction=None, at=at))
         if principle.predicate(row):

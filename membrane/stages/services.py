@@ -40,6 +40,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
+    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -49,11 +50,11 @@ from django.db.models.sql import Query
 from django.utils import timezone
 
 from cxcore.facts.catalogue import CXCORE_FACTS
+from cxcore.facts.days import DaysSince
 from cxcore.facts.per_customer import FACT_PY, SIGNAL_COLUMNS, summarise
 from cxcore.models import Customer, CustomerFacts, Signal
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
 from membrane.models.stages import EvaluationRunKind, RunOutcome
-from membrane.stage_facts import DaysSince
 
 from .rules import CompiledRuleSet, published_ruleset
 
@@ -258,7 +259,12 @@ def _bring_up_locked(
             )
     _store_history(transitions=new_transitions, states=new_states)
     # Every signal up to `at` is now in the history; later ones are reached from evaluated_through.
-    Customer.objects.filter(pk__in=list(plans), dirty_since__lte=at).update(dirty_since=None)
+    # Their stored facts were computed without the new signals: forgotten, they are computed again
+    # by the next set-based run that needs them (dirty_since no longer says so).
+    dirty = [c.pk for c in customers if c.pk in plans and c.dirty_since is not None and c.dirty_since <= at]
+    if dirty:
+        CustomerFacts.objects.filter(customer_id__in=dirty).delete()
+        Customer.objects.filter(pk__in=dirty, dirty_since__lte=at).update(dirty_since=None)
     return results, len(new_transitions)
 
 
@@ -458,7 +464,9 @@ def _stage_case_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[st
     """The rules as one SQL CASE over the columns of `st` (the facts, and old_stage/old_since/old_previous)."""
     fields = {field.name: field for field in CustomerFacts._meta.get_fields() if hasattr(field, "column")}
     columns: dict[str, Any] = {
-        fact.name: RawSQL(f"st.{fact.name}", (), output_field=fields[fact.name]) for fact in CXCORE_FACTS
+        # A day fact is stored as an instant; in `st` it is the day count.
+        fact.name: RawSQL(f"st.{fact.name}", (), output_field=fields.get(fact.name, IntegerField()))
+        for fact in CXCORE_FACTS
     }
     since = RawSQL("st.old_since", (), output_field=DateTimeField())
     columns.update(
@@ -473,26 +481,33 @@ def _stage_case_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[st
     return _named(sql, params, "rule")
 
 
-def _stage_sql(*, source: str, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, str, dict[str, Any]]:
-    """The statements writing the transitions and the stored stages for the facts rows of `source`.
+def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, str, str, dict[str, Any]]:
+    """The statements writing the transitions and the stored stages of the customers lo <= id < hi.
 
-    Returns (sn, transitions, states, params): `sn` selects each customer's facts, the stage held
-    (old_stage, old_since, old_previous) and the new one; the two INSERTs read it as `sn`, a CTE or
-    a subquery. Customers already brought past `as_of` are left alone.
+    Returns (sn, transitions, states, params): `sn` selects each customer's facts at `as_of` (read
+    from CustomerFacts, which the caller has brought to `as_of`), the stage held (old_stage,
+    old_since, old_previous) and the new one; the two INSERTs read it as `sn`, a CTE or a subquery.
+    Customers already brought past `as_of` are left alone, and only a changed stage is written: the
+    stored one of an unchanged customer keeps its evaluated_through, from which the event-time path
+    goes on when it needs to.
     """
+    from cxcore.facts.set_based import stored_facts_sql
+
     case, params = _stage_case_sql(ruleset=ruleset, as_of=as_of)
     names = [fact.name for fact in CXCORE_FACTS]
+    facts = stored_facts_sql(connection.vendor, "f")
     json_object = "json_build_object" if connection.vendor == "postgresql" else "json_object"
     days_in_stage = DaysSince(RawSQL("sn.old_since", (), output_field=DateTimeField()), at=as_of)
     days_sql, days_params = Query(CustomerFacts).get_compiler(connection=connection).compile(days_in_stage)
     days_sql, named_days = _named(days_sql, days_params, "days")
     params.update(named_days)
     sn = f"""SELECT st.*, {case} AS new_stage FROM (
-        SELECT f.customer_id, {", ".join(f"f.{name}" for name in names)},
+        SELECT f.customer_id, {", ".join(f"{facts[name]} AS {name}" for name in names)},
             cs.stage AS old_stage, cs.since AS old_since, cs.previous_stage AS old_previous
-        FROM {source} f LEFT JOIN {CustomerStage._meta.db_table} cs
+        FROM {CustomerFacts._meta.db_table} f LEFT JOIN {CustomerStage._meta.db_table} cs
             ON cs.customer_id = f.customer_id AND cs.customer_id >= %(lo)s AND cs.customer_id < %(hi)s
-        WHERE cs.customer_id IS NULL OR cs.evaluated_through < %(at)s
+        WHERE f.customer_id >= %(lo)s AND f.customer_id < %(hi)s
+            AND (cs.customer_id IS NULL OR cs.evaluated_through < %(at)s)
     ) st"""
     facts_json = ", ".join(
         [f"'{name}', sn.{name}" for name in names]
@@ -506,11 +521,8 @@ def _stage_sql(*, source: str, ruleset: CompiledRuleSet, as_of: dt.datetime) -> 
         ON CONFLICT DO NOTHING"""
     table = CustomerStage._meta.db_table
     states = f"""INSERT INTO {table} ({", ".join(_STAGE_COLUMNS)})
-        SELECT sn.customer_id, sn.new_stage,
-            CASE WHEN {changed} THEN %(at)s ELSE sn.old_since END,
-            CASE WHEN {changed} THEN sn.old_stage ELSE sn.old_previous END,
-            %(at)s, %(ruleset)s
-        FROM sn WHERE 1 = 1
+        SELECT sn.customer_id, sn.new_stage, %(at)s, sn.old_stage, %(at)s, %(ruleset)s
+        FROM sn WHERE {changed}
         ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
             previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
             ruleset_number = excluded.ruleset_number
@@ -521,48 +533,39 @@ def _stage_sql(*, source: str, ruleset: CompiledRuleSet, as_of: dt.datetime) -> 
 def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun | None):
     """Facts and stages of the customers lo <= id < hi as of `as_of`; returns (customers evaluated, transitions).
 
-    On PostgreSQL one statement: the facts aggregate feeds the CustomerFacts upsert, and the rules'
-    CASE over the same rows writes the transitions and the stored stages (data-modifying CTEs all
-    see the stage held before). On SQLite the facts are stored first and the stages read them back.
+    The stored facts are brought to `as_of` first (only those that time or new signals changed are
+    computed again from the signals); then the rules, compiled to one CASE over them, give each
+    customer's stage, and the changes are written: on PostgreSQL in one statement (data-modifying
+    CTEs that all see the stage held before), on SQLite in two, the transitions first.
     """
     from cxcore.facts import set_based
 
-    vendor = connection.vendor
-    params = set_based.facts_params(vendor, at=as_of)
+    set_based.facts_refresh(at=as_of, id_range=(lo, hi))
+    params = set_based.facts_params(connection.vendor, at=as_of)
     params.update(lo=lo, hi=hi, ruleset=ruleset.number, run=run.pk if run else None)
+    sn, transitions, states, stage_params = _stage_sql(ruleset=ruleset, as_of=as_of)
+    params.update(stage_params)
     with connection.cursor() as cursor:
-        if vendor != "postgresql":
-            set_based.facts_compute_all(at=as_of, id_range=(lo, hi))
-            source = (
-                f"(SELECT * FROM {CustomerFacts._meta.db_table} WHERE customer_id >= %(lo)s AND customer_id < %(hi)s)"
-            )
-            sn, transitions, states, stage_params = _stage_sql(source=source, ruleset=ruleset, as_of=as_of)
-            params.update(stage_params)
+        if connection.vendor != "postgresql":
+            cursor.execute(f"SELECT count(*) FROM ({sn}) sn", params)
+            (customers,) = cursor.fetchone()
             # The transitions first: they read the stage held before, which the second statement replaces.
             cursor.execute(transitions.replace("FROM sn", f"FROM ({sn}) sn", 1), params)
             inserted = cursor.rowcount
             cursor.execute(states.replace("FROM sn", f"FROM ({sn}) sn", 1), params)
-            return cursor.rowcount, inserted
-        ctes, select = set_based.facts_select(vendor, scope="range")
-        sn, transitions, states, stage_params = _stage_sql(source="f", ruleset=ruleset, as_of=as_of)
-        params.update(stage_params)
-        # A cache recomputed from the signals: losing the last commits in a crash costs a rerun of the
+            return customers, inserted
+        # A cache derived from the signals: losing the last commits in a crash costs a rerun of the
         # chunk (the run resumes from done_through_id), never a wrong answer, so the commit need not
-        # wait for the WAL flush. JIT compiling this statement costs more than it saves per chunk;
-        # parallel workers would each redo the per-customer aggregate.
-        cursor.execute(set_based.FACTS_WORK_MEM)
+        # wait for the WAL flush. JIT compiling this statement costs more than it saves per chunk.
         cursor.execute("SET LOCAL synchronous_commit = off; SET LOCAL jit = off")
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(
-            f"""WITH {ctes}, f AS MATERIALIZED ({select}),
-            wf AS ({set_based.facts_upsert_sql("f")} RETURNING 1),
-            sn AS MATERIALIZED ({sn}),
+            f"""WITH sn AS MATERIALIZED ({sn}),
             tr AS ({transitions} RETURNING 1),
             up AS ({states} RETURNING 1)
-            SELECT (SELECT count(*) FROM wf), (SELECT count(*) FROM up), (SELECT count(*) FROM tr)""",
+            SELECT (SELECT count(*) FROM sn), (SELECT count(*) FROM up), (SELECT count(*) FROM tr)""",
             params,
         )
-        _, customers, inserted = cursor.fetchone()
+        customers, _, inserted = cursor.fetchone()
         return customers, inserted
 
 

@@ -8,7 +8,7 @@ from cxcore.factories import CustomerFactory, SignalFactory
 from membrane.models.decisions import AgentTask, TaskStatus
 from membrane.tasks import reevaluate_all
 
-from .stage_helpers import DAY, NOW
+from .stage_helpers import DAY, NOW, ingest
 
 HOUR = DAY / 24
 LATER = NOW + 4 * DAY + 2 * HOUR  # four whole days after the run that found the customer in crisis
@@ -40,7 +40,8 @@ def test_a_full_run_opens_the_task_of_a_customer_in_crisis_for_more_than_three_d
         reevaluate_all()
     assert free_service_tasks(customer).count() == 1
 
-    SignalFactory(customer=customer, kind="ticket_resolved", ticket_ref="T1", occurred_at=NOW + 5 * DAY + HOUR)
+    # Through the ingest service, which marks the customer as having a signal not evaluated yet.
+    ingest(customer.external_id, "ticket_resolved", NOW + 5 * DAY + HOUR, ticket_ref="T1")
     with time_machine.travel(NOW + 6 * DAY, tick=False):
         reevaluate_all()  # the ticket is resolved: no longer in crisis
     task.refresh_from_db()
