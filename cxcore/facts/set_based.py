@@ -335,7 +335,9 @@ REFRESH_CHUNK = 50_000
 
 def _stale_sql(d: _Dialect, *, scope: str) -> str:
     distinct = "IS DISTINCT FROM" if d.vendor == "postgresql" else "IS NOT"
-    return f"""SELECT c.id FROM cxcore_customer c LEFT JOIN cxcore_customerfacts f ON f.customer_id = c.id
+    # The range on both sides: the join reads the facts of the range only.
+    return f"""SELECT c.id FROM cxcore_customer c
+LEFT JOIN cxcore_customerfacts f ON f.customer_id = c.id AND {_customer_filter(d, "f.customer_id", scope)}
 WHERE {_customer_filter(d, "c.id", scope)} AND (
     f.customer_id IS NULL OR NOT {facts_valid_sql("f")} OR c.dirty_since <= %(at)s
     OR NULLIF(c.segment, '') {distinct} f.segment OR NULLIF(c.region, '') {distinct} f.region

@@ -268,14 +268,28 @@ def _bring_up_locked(
     return results, len(new_transitions)
 
 
-def _store_history(*, transitions: list[StageTransition], states: list[CustomerStage]) -> None:
+def _store_history(
+    *, transitions: list[StageTransition], states: list[CustomerStage], forward_only: bool = False
+) -> None:
     """Writes the derived transitions (a repeated one is skipped) and upserts the stored stages.
 
-    On PostgreSQL each is one statement over arrays: compiling thousands of model instances into a
-    multi-row INSERT cost more than the database's work.
+    `forward_only` leaves alone a stored stage evaluated through a later time than the new one (a
+    set-based run that another path overtook meanwhile). On PostgreSQL each write is one statement
+    over arrays: compiling thousands of model instances into a multi-row INSERT cost more than the
+    database's work.
     """
+    table = CustomerStage._meta.db_table
+    forward = f"WHERE {table}.evaluated_through < excluded.evaluated_through" if forward_only else ""
     if connection.vendor != "postgresql":
         StageTransition.objects.bulk_create(transitions, ignore_conflicts=True, batch_size=2000)
+        if forward_only:
+            # bulk_create's upsert takes no condition: the overtaken rows are left out first.
+            stored = dict(
+                CustomerStage.objects.filter(customer_id__in=[state.customer_id for state in states]).values_list(
+                    "customer_id", "evaluated_through"
+                )
+            )
+            states = [s for s in states if s.customer_id not in stored or stored[s.customer_id] < s.evaluated_through]
         CustomerStage.objects.bulk_create(
             states,
             update_conflicts=True,
@@ -305,14 +319,14 @@ def _store_history(*, transitions: list[StageTransition], states: list[CustomerS
                 ],
             )
         if states:
-            table = CustomerStage._meta.db_table
             cursor.execute(
                 f"""INSERT INTO {table} ({", ".join(_STAGE_COLUMNS)})
                 SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::text[], %s::timestamptz[],
                     %s::int[])
                 ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
                     previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
-                    ruleset_number = excluded.ruleset_number""",
+                    ruleset_number = excluded.ruleset_number
+                {forward}""",
                 [
                     [s.customer_id for s in states],
                     [s.stage for s in states],
@@ -481,15 +495,15 @@ def _stage_case_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[st
     return _named(sql, params, "rule")
 
 
-def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, str, str, dict[str, Any]]:
-    """The statements writing the transitions and the stored stages of the customers lo <= id < hi.
+def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, str, dict[str, Any]]:
+    """The customers lo <= id < hi to evaluate, and those of them whose stage changes, as SQL.
 
-    Returns (sn, transitions, states, params): `sn` selects each customer's facts at `as_of` (read
-    from CustomerFacts, which the caller has brought to `as_of`), the stage held (old_stage,
-    old_since, old_previous) and the new one; the two INSERTs read it as `sn`, a CTE or a subquery.
-    Customers already brought past `as_of` are left alone, and only a changed stage is written: the
-    stored one of an unchanged customer keeps its evaluated_through, from which the event-time path
-    goes on when it needs to.
+    Returns (held, changed, params): `held` selects each customer's facts at `as_of` (read from
+    CustomerFacts, which the caller has brought to `as_of`) with the stage held (old_stage,
+    old_since, old_previous), leaving alone the customers already brought past `as_of`; `changed`
+    selects, of those whose stage the rules' CASE changes, customer_id, old_stage, new_stage and the
+    facts of the transition as JSON text. Both are plain SELECTs, which
+    PostgreSQL may run in parallel.
     """
     from cxcore.facts.set_based import stored_facts_sql
 
@@ -501,33 +515,21 @@ def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, st
     days_sql, days_params = Query(CustomerFacts).get_compiler(connection=connection).compile(days_in_stage)
     days_sql, named_days = _named(days_sql, days_params, "days")
     params.update(named_days)
-    sn = f"""SELECT st.*, {case} AS new_stage FROM (
-        SELECT f.customer_id, {", ".join(f"{facts[name]} AS {name}" for name in names)},
+    held = f"""SELECT f.customer_id, {", ".join(f"{facts[name]} AS {name}" for name in names)},
             cs.stage AS old_stage, cs.since AS old_since, cs.previous_stage AS old_previous
         FROM {CustomerFacts._meta.db_table} f LEFT JOIN {CustomerStage._meta.db_table} cs
             ON cs.customer_id = f.customer_id AND cs.customer_id >= %(lo)s AND cs.customer_id < %(hi)s
         WHERE f.customer_id >= %(lo)s AND f.customer_id < %(hi)s
-            AND (cs.customer_id IS NULL OR cs.evaluated_through < %(at)s)
-    ) st"""
+            AND (cs.customer_id IS NULL OR cs.evaluated_through < %(at)s)"""
     facts_json = ", ".join(
         [f"'{name}', sn.{name}" for name in names]
         + ["'stage', sn.old_stage", "'previous_stage', sn.old_previous", f"'days_in_stage', {days_sql}"]
     )
-    changed = "(sn.old_stage IS NULL OR sn.old_stage <> sn.new_stage)"
-    transitions = f"""INSERT INTO {StageTransition._meta.db_table} ({", ".join(_TRANSITION_COLUMNS)})
-        SELECT sn.customer_id, sn.old_stage, sn.new_stage, %(at)s, {json_object}({facts_json}),
-            %(ruleset)s, %(run)s, %(now)s
-        FROM sn WHERE {changed}
-        ON CONFLICT DO NOTHING"""
-    table = CustomerStage._meta.db_table
-    states = f"""INSERT INTO {table} ({", ".join(_STAGE_COLUMNS)})
-        SELECT sn.customer_id, sn.new_stage, %(at)s, sn.old_stage, %(at)s, %(ruleset)s
-        FROM sn WHERE {changed}
-        ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
-            previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
-            ruleset_number = excluded.ruleset_number
-        WHERE {table}.evaluated_through < excluded.evaluated_through"""
-    return sn, transitions, states, params
+    changed = f"""SELECT sn.customer_id, sn.old_stage, sn.new_stage,
+            CAST({json_object}({facts_json}) AS TEXT)
+        FROM (SELECT st.*, {case} AS new_stage FROM ({held}) st) sn
+        WHERE sn.old_stage IS NULL OR sn.old_stage <> sn.new_stage"""
+    return held, changed, params
 
 
 def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun | None):
@@ -535,38 +537,51 @@ def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRu
 
     The stored facts are brought to `as_of` first (only those that time or new signals changed are
     computed again from the signals); then the rules, compiled to one CASE over them, give each
-    customer's stage, and the changes are written: on PostgreSQL in one statement (data-modifying
-    CTEs that all see the stage held before), on SQLite in two, the transitions first.
+    customer's stage, and only the changes are written. An unchanged customer's stored stage keeps
+    its evaluated_through: the event-time path goes on from there when it needs to, exactly.
     """
     from cxcore.facts import set_based
 
     set_based.facts_refresh(at=as_of, id_range=(lo, hi))
     params = set_based.facts_params(connection.vendor, at=as_of)
-    params.update(lo=lo, hi=hi, ruleset=ruleset.number, run=run.pk if run else None)
-    sn, transitions, states, stage_params = _stage_sql(ruleset=ruleset, as_of=as_of)
+    params.update(lo=lo, hi=hi)
+    held, changed, stage_params = _stage_sql(ruleset=ruleset, as_of=as_of)
     params.update(stage_params)
     with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.execute(f"SELECT count(*) FROM ({sn}) sn", params)
-            (customers,) = cursor.fetchone()
-            # The transitions first: they read the stage held before, which the second statement replaces.
-            cursor.execute(transitions.replace("FROM sn", f"FROM ({sn}) sn", 1), params)
-            inserted = cursor.rowcount
-            cursor.execute(states.replace("FROM sn", f"FROM ({sn}) sn", 1), params)
-            return customers, inserted
-        # A cache derived from the signals: losing the last commits in a crash costs a rerun of the
-        # chunk (the run resumes from done_through_id), never a wrong answer, so the commit need not
-        # wait for the WAL flush. JIT compiling this statement costs more than it saves per chunk.
-        cursor.execute("SET LOCAL synchronous_commit = off; SET LOCAL jit = off")
-        cursor.execute(
-            f"""WITH sn AS MATERIALIZED ({sn}),
-            tr AS ({transitions} RETURNING 1),
-            up AS ({states} RETURNING 1)
-            SELECT (SELECT count(*) FROM sn), (SELECT count(*) FROM up), (SELECT count(*) FROM tr)""",
-            params,
+        if connection.vendor == "postgresql":
+            # JIT compiling the CASE costs more than it saves per chunk.
+            cursor.execute("SET LOCAL jit = off")
+        cursor.execute(f"SELECT count(*) FROM ({held}) st", params)
+        (customers,) = cursor.fetchone()
+        cursor.execute(changed, params)
+        rows = cursor.fetchall()
+    recorded = timezone.now()
+    transitions = [
+        StageTransition(
+            customer_id=pk,
+            from_stage=old,
+            to_stage=new,
+            at=as_of,
+            facts=json.loads(facts),
+            ruleset_number=ruleset.number,
+            run=run,
+            recorded_at=recorded,
         )
-        customers, _, inserted = cursor.fetchone()
-        return customers, inserted
+        for pk, old, new, facts in rows
+    ]
+    states = [
+        CustomerStage(
+            customer_id=pk,
+            stage=new,
+            since=as_of,
+            previous_stage=old,
+            evaluated_through=as_of,
+            ruleset_number=ruleset.number,
+        )
+        for pk, old, new, _ in rows
+    ]
+    _store_history(transitions=transitions, states=states, forward_only=True)
+    return customers, len(transitions)
 
 
 def evaluation_run_start(
