@@ -169,7 +169,7 @@ def _state_from_history(customer_id: int, at: dt.datetime, stored: CustomerStage
 def _signal_rows(*, customer_ids: list[int], at: dt.datetime) -> dict[int, list[tuple]]:
     """Each customer's signals up to `at` as SIGNAL_COLUMNS tuples in time order."""
     signals = (
-        Signal.objects.filter(customer_id__in=customer_ids, occurred_at__lte=at)
+        Signal.objects.filter(customer_id__any_of=customer_ids, occurred_at__lte=at)
         .order_by("customer_id", "occurred_at", "id")
         .values_list("customer_id", *SIGNAL_COLUMNS)
     )
@@ -196,7 +196,7 @@ def _bring_up_locked(
     *, customers: list[Customer], at: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun | None = None
 ) -> tuple[dict[int, StageState], int]:
     """Brings customers (rows locked by the caller, fresh dirty_since) up to `at`; returns states and transitions."""
-    stored = {s.customer_id: s for s in CustomerStage.objects.filter(customer_id__in=[c.pk for c in customers])}
+    stored = {s.customer_id: s for s in CustomerStage.objects.filter(customer_id__any_of=[c.pk for c in customers])}
     results: dict[int, StageState] = {}
     # customer id -> (cursor at the start, range start, inclusive?)
     plans: dict[int, tuple[_Cursor, dt.datetime | None, bool]] = {}
@@ -263,8 +263,8 @@ def _bring_up_locked(
     # by the next set-based run that needs them (dirty_since no longer says so).
     dirty = [c.pk for c in customers if c.pk in plans and c.dirty_since is not None and c.dirty_since <= at]
     if dirty:
-        CustomerFacts.objects.filter(customer_id__in=dirty).delete()
-        Customer.objects.filter(pk__in=dirty, dirty_since__lte=at).update(dirty_since=None)
+        CustomerFacts.objects.filter(customer_id__any_of=dirty).delete()
+        Customer.objects.filter(pk__any_of=dirty, dirty_since__lte=at).update(dirty_since=None)
     return results, len(new_transitions)
 
 
@@ -285,7 +285,7 @@ def _store_history(
         if forward_only:
             # bulk_create's upsert takes no condition: the overtaken rows are left out first.
             stored = dict(
-                CustomerStage.objects.filter(customer_id__in=[state.customer_id for state in states]).values_list(
+                CustomerStage.objects.filter(customer_id__any_of=[state.customer_id for state in states]).values_list(
                     "customer_id", "evaluated_through"
                 )
             )
