@@ -35,11 +35,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, DateTimeField, F, IntegerField, Q, QuerySet, Value
+from django.db.models import CharField, DateTimeField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from cxcore.facts.catalogue import CXCORE_FACTS
-from cxcore.models import Customer, CustomerFacts
+from cxcore.models import Customer, CustomerChange, CustomerFacts
 from membrane.decisions.engine import CompiledPrinciple, ruleset_get
 from membrane.models.decisions import AgentTask, TaskStatus
 from membrane.stage_facts import stored_stage_facts
@@ -165,6 +165,7 @@ def _facts_bring_to(at: dt.datetime) -> None:
 def _population(at: dt.datetime) -> QuerySet:
     """The stored fact rows whose stored stage is the customer's stage at `at` (see the module docstring)."""
     return CustomerFacts.objects.filter(
+        ~Exists(CustomerChange.objects.filter(customer_id=OuterRef("customer_id"))),
         as_of=at,
         customer__dirty_since__isnull=True,
         customer__stage_state__evaluated_through__lte=at,
