@@ -91,7 +91,8 @@ class Customer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Earliest occurred_at among signals not yet evaluated: the incremental re-evaluation
-    # picks these customers up and evaluates them from that time on.
+    # picks these customers up and evaluates them from that time on. The ingest queues its
+    # marks as CustomerChange rows, which customer_changes_fold moves here.
     dirty_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -106,6 +107,23 @@ class Customer(models.Model):
 
     def has_consent(self, channel: str) -> bool:
         return bool(self.consent.get(channel, False))
+
+
+class CustomerChange(models.Model):
+    """New signals of a customer since `since`, queued by the ingest and not yet in dirty_since.
+
+    A customer is dirty from the earliest of dirty_since and its queued changes. Appending a row
+    here costs a batch a fraction of updating the customer (a row with nine indexes), and it locks
+    nothing, so concurrent batches sharing customers do not wait for each other.
+    """
+
+    # No database constraint: the signals' foreign key, checked in the same transaction, already
+    # proves the customer exists, and a second check per row would cost the ingest as much again.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_constraint=False, related_name="+")
+    since = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} changed since {self.since:%Y-%m-%d %H:%M}"
 
 
 class Direction(models.TextChoices):

@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
-from .models import Category, Channel, Customer, Signal, Team
+from .models import Category, Channel, Customer, CustomerChange, Signal, Team
 
 # -- vocabulary keys -------------------------------------------------------------------------------
 
@@ -44,6 +44,29 @@ def vocabulary_has_key(*, vocabulary: str, key: str) -> bool:
 
 def vocabulary_cache_clear() -> None:
     _vocabulary_cache.clear()
+
+
+# -- changed customers -----------------------------------------------------------------------------
+
+
+def customer_changes_since(customer_ref: str = "pk") -> Subquery:
+    """For an annotation: the earliest change queued for the customer OuterRef(customer_ref), or None.
+
+    A customer is dirty from the earlier of this and its dirty_since; read both in one query.
+    """
+    changes = CustomerChange.objects.filter(customer_id=OuterRef(customer_ref)).order_by("since")
+    return Subquery(changes.values("since")[:1])
+
+
+def customer_dirty_since(*, customer_id: int) -> dt.datetime | None:
+    """Since when the customer has signals not yet evaluated (None: none), as stored now."""
+    customer = Customer.objects.annotate(changes_since=customer_changes_since()).get(pk=customer_id)
+    return earliest_of(customer.dirty_since, customer.changes_since)
+
+
+def earliest_of(*times: dt.datetime | None) -> dt.datetime | None:
+    present = [t for t in times if t is not None]
+    return min(present) if present else None
 
 
 # -- the 360° view ---------------------------------------------------------------------------------

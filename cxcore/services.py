@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from . import hooks
-from .models import ApiScope, ApiToken, Customer, Signal
+from .models import ApiScope, ApiToken, Customer, CustomerChange, Signal
 from .schemas import CUSTOMER_PROFILE, SIGNAL_ITEM, InvalidInput, error, signal_item_clean_fast, text
 from .selectors import vocabulary_keys
 
@@ -31,7 +30,8 @@ class IngestResult:
     duplicates: int
 
 
-# The columns written per signal, in the order of the rows built below.
+# The columns written per signal, in the order of the rows built below (occurred_at and received_at
+# side by side: the COPY replaces both with their text).
 SIGNAL_COLUMNS = (
     "customer_id",
     "kind",
@@ -53,10 +53,10 @@ SIGNAL_COLUMNS = (
     "idempotency_key",
 )
 _OCCURRED_AT = SIGNAL_COLUMNS.index("occurred_at")
+_RECEIVED_AT = SIGNAL_COLUMNS.index("received_at")
+_AFTER_RECEIVED = _RECEIVED_AT + 1
 _SOURCE = SIGNAL_COLUMNS.index("source")
 _KEY = SIGNAL_COLUMNS.index("idempotency_key")
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def signals_ingest(*, items: Any, source: str) -> IngestResult:
@@ -66,8 +66,8 @@ def signals_ingest(*, items: Any, source: str) -> IngestResult:
     in one transaction. An item without an idempotency_key gets one derived from its content, so a
     retried batch never stores a signal twice: those already stored (same source and key), or
     repeated within the batch, are counted as duplicates. Unknown customers are created. Each
-    customer with new signals is marked dirty from the earliest of them, and `hooks.signals_ingested`
-    is sent once the transaction has committed.
+    customer with new signals is marked dirty from the earliest of them (a CustomerChange), and
+    `hooks.signals_ingested` is sent once the transaction has committed.
     """
     source = text(100)(source)
     rows = _signals_validate(items, source=source)
@@ -83,12 +83,13 @@ def signals_ingest(*, items: Any, source: str) -> IngestResult:
         customer_ids = _customer_ids_for(sorted({row[0] for row in ordered}))
         ordered = [(customer_ids[row[0]], *row[1:]) for row in ordered]
         if connection.vendor == "postgresql":
-            accepted, touched = _signals_insert_postgresql(ordered)
+            inserted = _signals_insert_postgresql(ordered)
         else:
-            accepted, touched = _signals_insert_portable(ordered)
+            inserted = _signals_insert_portable(ordered)
+        touched = _customers_mark_changed(inserted)
         if touched:
             transaction.on_commit(functools.partial(_announce, touched))
-    return IngestResult(accepted=accepted, duplicates=len(rows) - accepted)
+    return IngestResult(accepted=len(inserted), duplicates=len(rows) - len(inserted))
 
 
 def _signals_validate(items: Any, *, source: str) -> list[tuple[str, dict[str, Any]]]:
@@ -152,9 +153,13 @@ def _signal_row(external_id: str, clean: dict[str, Any], received_at: dt.datetim
 
 
 def _customer_ids_for(external_ids: Sequence[str]) -> dict[str, int]:
-    """Ids of the customers, creating the unknown ones (in a stable order, for concurrent batches)."""
+    """Ids of the customers, creating the unknown ones (in a stable order, for concurrent batches).
+
+    No customer row is locked: the batch only appends (signals and CustomerChange rows), so
+    concurrent batches sharing customers do not wait for each other.
+    """
     if connection.vendor == "postgresql":
-        return _customer_ids_locked_postgresql(external_ids)
+        return _customer_ids_postgresql(external_ids)
     ids = dict(Customer.objects.filter(external_id__in=external_ids).values_list("external_id", "id"))
     missing = [external_id for external_id in external_ids if external_id not in ids]
     if missing:
@@ -163,37 +168,35 @@ def _customer_ids_for(external_ids: Sequence[str]) -> dict[str, int]:
     return ids
 
 
-def _customer_ids_locked_postgresql(external_ids: Sequence[str]) -> dict[str, int]:
-    """Create the unknown customers, then lock them all (FOR NO KEY UPDATE, in id order) and return ids.
-
-    The lock is the one the batch needs anyway to mark them dirty, taken first and at once. A
-    concurrent batch sharing customers then waits here instead of locking the same rows beside
-    ours: the foreign key of each signal locks its customer at commit, and two transactions
-    locking one row make a MultiXact, which under load cost a second of CPU per commit. Our own
-    stronger lock makes each of those checks a no-op.
-    """
+def _customer_ids_postgresql(external_ids: Sequence[str]) -> dict[str, int]:
+    """The known customers in one statement (the common case); then the unknown ones are created."""
     customer_table = Customer._meta.db_table
-    defaults = _customer_defaults()
-    external_ids = list(external_ids)
+    # The ids travel as one JSON array: psycopg quotes a text[] element by element, which cost
+    # more than the lookup itself; the ORM would compile 1000 placeholders.
+    lookup = f"""SELECT external_id, id FROM {customer_table}
+        WHERE external_id IN (SELECT jsonb_array_elements_text(%s::jsonb))"""
     with connection.cursor() as cursor:
+        cursor.execute(lookup, [json.dumps(external_ids)])
+        ids = dict(cursor.fetchall())
+        missing = [external_id for external_id in external_ids if external_id not in ids]
+        if not missing:
+            return ids
+        defaults = _customer_defaults()
         # Sorted inserts: batches creating the same customers wait on each other, never deadlock.
         cursor.execute(
             f"""
             INSERT INTO {customer_table} (external_id, {", ".join(defaults)})
-            SELECT e, {", ".join(["%s"] * len(defaults))} FROM unnest(%s::text[]) AS e
-            WHERE NOT EXISTS (SELECT 1 FROM {customer_table} c WHERE c.external_id = e)
+            SELECT e, {", ".join(["%s"] * len(defaults))} FROM jsonb_array_elements_text(%s::jsonb) AS e
             ORDER BY e COLLATE "C"
             ON CONFLICT (external_id) DO NOTHING
             """,
-            [*defaults.values(), external_ids],
+            [*defaults.values(), json.dumps(missing)],
         )
         # A new statement sees the customers a concurrent batch created meanwhile (ON CONFLICT
-        # waited for it to commit); one array parameter, not 1000 placeholders the ORM would compile.
-        cursor.execute(
-            f"SELECT external_id, id FROM {customer_table} WHERE external_id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
-            [external_ids],
-        )
-        return dict(cursor.fetchall())
+        # waited for it to commit) as well as ours.
+        cursor.execute(lookup, [json.dumps(missing)])
+        ids.update(cursor.fetchall())
+    return ids
 
 
 def _customer_defaults() -> dict[str, Any]:
@@ -210,14 +213,17 @@ def _customer_defaults() -> dict[str, Any]:
     return values
 
 
-def _signals_insert_postgresql(rows: list[tuple]) -> tuple[int, list[int]]:
-    """COPY the rows straight into the table, in a savepoint; mark their customers dirty.
+def _signals_insert_postgresql(rows: list[tuple]) -> list[tuple[int, dt.datetime]]:
+    """COPY the rows straight into the table, in a savepoint; returns (customer id, occurred_at) of
+    the signals stored.
 
     A COPY is the cheapest way in, and a batch of new signals (the common case) needs nothing else.
     A key already stored (a retry, or a concurrent batch with the same keys) makes it fail: then the
     batch goes through the stage table and ON CONFLICT DO NOTHING, which stores only the new ones.
     Looking the keys up first would cost every batch what only a retry needs.
     """
+    # psycopg formats a datetime several times slower than isoformat() does; received_at is one time.
+    received_at = rows[0][_RECEIVED_AT].isoformat()
     try:
         with (
             transaction.atomic(),
@@ -226,11 +232,12 @@ def _signals_insert_postgresql(rows: list[tuple]) -> tuple[int, list[int]]:
             cursor.copy(f"COPY {Signal._meta.db_table} ({', '.join(SIGNAL_COLUMNS)}) FROM STDIN") as copy,
         ):
             for row in rows:
-                copy.write_row(row)
-        inserted = [(row[0], row[_OCCURRED_AT]) for row in rows]
+                copy.write_row(
+                    (*row[:_OCCURRED_AT], row[_OCCURRED_AT].isoformat(), received_at, *row[_AFTER_RECEIVED:])
+                )
+        return [(row[0], row[_OCCURRED_AT]) for row in rows]
     except IntegrityError:
-        inserted = _signals_insert_on_conflict(rows)
-    return len(inserted), _customers_mark_dirty(inserted)
+        return _signals_insert_on_conflict(rows)
 
 
 _STAGE_TABLE = "cxcore_signal_ingest"
@@ -270,41 +277,28 @@ def _signals_insert_on_conflict(rows: list[tuple]) -> list[tuple[int, dt.datetim
         return cursor.fetchall()
 
 
-def _customers_mark_dirty(inserted: list[tuple[int, dt.datetime]]) -> list[int]:
-    """Mark each customer dirty from the earliest of its new signals; returns the customers' ids.
-
-    Their rows are locked in id order first, so concurrent batches touching the same customers
-    queue instead of deadlocking.
-    """
+def _customers_mark_changed(inserted: list[tuple[int, dt.datetime]]) -> list[int]:
+    """Queue a change per customer from the earliest of its new signals; returns the customers' ids."""
     earliest: dict[int, dt.datetime] = {}
     for customer_id, occurred_at in inserted:
         if customer_id not in earliest or occurred_at < earliest[customer_id]:
             earliest[customer_id] = occurred_at
     if not earliest:
         return []
-    customer_table = Customer._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH earliest AS (
-                SELECT id, timestamptz 'epoch' + micros * interval '1 microsecond' AS since
-                FROM unnest(%s::bigint[], %s::bigint[]) AS e(id, micros)
-            ), locked AS (
-                SELECT c.id, e.since FROM {customer_table} c JOIN earliest e ON e.id = c.id
-                WHERE c.dirty_since IS NULL OR c.dirty_since > e.since
-                ORDER BY c.id FOR NO KEY UPDATE OF c
-            )
-            UPDATE {customer_table} c SET dirty_since = LEAST(c.dirty_since, locked.since)
-            FROM locked WHERE c.id = locked.id
-            """,
-            # Microseconds since the epoch: an array of integers is sent several times faster
-            # than one of datetimes, and exactly.
-            [list(earliest), [(since - _EPOCH) // _MICROSECOND for since in earliest.values()]],
-        )
+    if connection.vendor == "postgresql":
+        # Integers and ISO times need no escaping: the COPY text is written in one piece.
+        lines = "".join(f"{customer_id}\t{since.isoformat()}\n" for customer_id, since in earliest.items())
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(f"COPY {CustomerChange._meta.db_table} (customer_id, since) FROM STDIN") as copy,
+        ):
+            copy.write(lines)
+    else:
+        CustomerChange.objects.bulk_create([CustomerChange(customer_id=c, since=s) for c, s in earliest.items()])
     return sorted(earliest)
 
 
-def _signals_insert_portable(rows: list[tuple]) -> tuple[int, list[int]]:
+def _signals_insert_portable(rows: list[tuple]) -> list[tuple[int, dt.datetime]]:
     """Any other database (SQLite): skip the keys already stored, then one bulk insert.
 
     Safe without ON CONFLICT because SQLite transactions here begin IMMEDIATE: one writer at a time.
@@ -325,17 +319,62 @@ def _signals_insert_portable(rows: list[tuple]) -> tuple[int, list[int]]:
         values["payload"] = json.loads(values["payload"])
         signals.append(Signal(**values))
     Signal.objects.bulk_create(signals)
-    earliest: dict[int, dt.datetime] = {}
-    for row in new:
-        customer_id, occurred_at = row[0], row[_OCCURRED_AT]
-        if customer_id not in earliest or occurred_at < earliest[customer_id]:
-            earliest[customer_id] = occurred_at
-    for customer_id in sorted(earliest):
-        since = earliest[customer_id]
-        Customer.objects.filter(Q(dirty_since__isnull=True) | Q(dirty_since__gt=since), pk=customer_id).update(
-            dirty_since=since
+    return [(row[0], row[_OCCURRED_AT]) for row in new]
+
+
+def customer_changes_fold(*, customer_ids: Sequence[int] | None = None) -> dict[int, dt.datetime]:
+    """Move the changes the ingest queued into Customer.dirty_since (the earliest time wins).
+
+    With `customer_ids`, the caller holds those customers' rows locked (select_for_update), so
+    that nothing else folds them meanwhile. Without, every customer with queued changes is folded
+    except those another transaction holds locked: their holder folds them itself, or a later call
+    does. The changes are deleted as they are read, so one committed after this call began stays
+    queued for the next. Returns customer id -> dirty_since of the customers that had changes.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            return _customer_changes_fold_postgresql(customer_ids)
+        changes = CustomerChange.objects.all()
+        if customer_ids is not None:
+            changes = changes.filter(customer_id__in=customer_ids)
+        earliest: dict[int, dt.datetime] = {}
+        for customer_id, since in changes.values_list("customer_id", "since"):
+            if customer_id not in earliest or since < earliest[customer_id]:
+                earliest[customer_id] = since
+        changes.delete()
+        customers = list(Customer.objects.filter(pk__in=earliest).only("pk", "dirty_since"))
+        for customer in customers:
+            since = earliest[customer.pk]
+            customer.dirty_since = since if customer.dirty_since is None else min(customer.dirty_since, since)
+        Customer.objects.bulk_update(customers, ["dirty_since"])
+        return {customer.pk: customer.dirty_since for customer in customers}
+
+
+def _customer_changes_fold_postgresql(customer_ids: Sequence[int] | None) -> dict[int, dt.datetime]:
+    customer_table, change_table = Customer._meta.db_table, CustomerChange._meta.db_table
+    if customer_ids is None:
+        # Skipping the locked ones, a fold never waits: it cannot deadlock with another or with a run.
+        customers = f"""SELECT id FROM {customer_table} WHERE id IN (SELECT customer_id FROM {change_table})
+            FOR NO KEY UPDATE SKIP LOCKED"""
+        params = []
+    else:
+        customers, params = "SELECT unnest(%s::bigint[])", [list(customer_ids)]
+    with connection.cursor() as cursor:
+        # DELETE ... RETURNING reads exactly the rows it removes: none is lost in between.
+        cursor.execute(
+            f"""
+            WITH moved AS (
+                DELETE FROM {change_table} WHERE customer_id IN ({customers}) RETURNING customer_id, since
+            ), earliest AS (
+                SELECT customer_id, min(since) AS since FROM moved GROUP BY customer_id
+            )
+            UPDATE {customer_table} c SET dirty_since = LEAST(c.dirty_since, e.since)
+            FROM earliest e WHERE c.id = e.customer_id
+            RETURNING c.id, c.dirty_since
+            """,
+            params,
         )
-    return len(new), sorted(earliest)
+        return dict(cursor.fetchall())
 
 
 def _announce(customer_ids: list[int]) -> None:

@@ -21,7 +21,7 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cxcore.models import ApiToken, Customer, Signal
+from cxcore.models import ApiToken, Customer, CustomerChange, Signal
 from cxcore.services import SIGNAL_COLUMNS, _derived_key, api_token_create
 
 from . import Benchmark, Gunicorn, Report, median, register, require_postgresql
@@ -362,5 +362,6 @@ class IngestBenchmark(Benchmark):
             cursor.execute(f"DROP TABLE IF EXISTS {SCRATCH_TABLE}")
             # The deleted rows stay behind as dead tuples until a vacuum (and autovacuum may be off):
             # the next run would look them up in every index and measure this run's garbage.
-            cursor.execute(f"VACUUM ANALYZE {Signal._meta.db_table}, {Customer._meta.db_table}")
+            tables = ", ".join(model._meta.db_table for model in (Signal, Customer, CustomerChange))
+            cursor.execute(f"VACUUM ANALYZE {tables}")
         return deleted

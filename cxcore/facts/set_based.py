@@ -174,7 +174,7 @@ def stored_facts_sql(vendor: str, alias: str) -> dict[str, str]:
 
 
 def facts_valid_sql(alias: str) -> str:
-    """A CustomerFacts row `alias` gives the facts at %(at)s (it may still miss newer signals: see dirty_since)."""
+    """A CustomerFacts row `alias` gives the facts at %(at)s (it may still miss newer signals: see _stale_sql)."""
     return f"({alias}.as_of <= %(at)s AND ({alias}.valid_until_us IS NULL OR {alias}.valid_until_us > %(at_us)s))"
 
 
@@ -340,6 +340,7 @@ def _stale_sql(d: _Dialect, *, scope: str) -> str:
 LEFT JOIN cxcore_customerfacts f ON f.customer_id = c.id AND {_customer_filter(d, "f.customer_id", scope)}
 WHERE {_customer_filter(d, "c.id", scope)} AND (
     f.customer_id IS NULL OR NOT {facts_valid_sql("f")} OR c.dirty_since <= %(at)s
+    OR c.id IN (SELECT q.customer_id FROM cxcore_customerchange q WHERE q.since <= %(at)s)
     OR NULLIF(c.segment, '') {distinct} f.segment OR NULLIF(c.region, '') {distinct} f.region
     OR c.lifetime_value <> f.lifetime_value
 )
@@ -352,7 +353,7 @@ def facts_refresh(*, at: dt.datetime, id_range: tuple[int, int] | None = None) -
 
     Only the rows that do not already are computed again: missing ones, expired ones (valid_until),
     ones computed for a later time, and those of customers with signals not evaluated yet
-    (dirty_since) or whose profile changed.
+    (dirty_since, or changes the ingest queued) or whose profile changed.
     """
     d = _Dialect(connection.vendor)
     params = facts_params(d.vendor, at=at)

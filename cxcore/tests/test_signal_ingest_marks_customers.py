@@ -11,7 +11,8 @@ from cxcore.factories import CustomerFactory
 from cxcore.hooks import signals_ingested
 from cxcore.models import Customer, Signal
 from cxcore.schemas import InvalidInput
-from cxcore.services import signals_ingest
+from cxcore.selectors import customer_dirty_since
+from cxcore.services import customer_changes_fold, signals_ingest
 
 T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -86,19 +87,32 @@ def test_dirty_since_is_the_earliest_new_signal_and_never_moves_later(db):
     )
     signals_ingest(items=[{"customer": "K", "kind": "complaint", "occurred_at": at(4)}], source="s")
 
+    assert customer_dirty_since(customer_id=known.pk) == T0 + dt.timedelta(hours=3)
+    assert customer_dirty_since(customer_id=Customer.objects.get(external_id="N").pk) == T0 + dt.timedelta(hours=2)
+
+
+def test_folding_moves_the_queued_changes_into_dirty_since(db):
+    known = CustomerFactory(external_id="K", dirty_since=T0 + dt.timedelta(hours=5))
+    signals_ingest(items=[{"customer": "K", "kind": "complaint", "occurred_at": at(3)}], source="s")
+    signals_ingest(items=[{"customer": "K", "kind": "complaint", "occurred_at": at(1)}], source="s")
+
+    assert customer_changes_fold() == {known.pk: T0 + dt.timedelta(hours=1)}
+
     known.refresh_from_db()
-    assert known.dirty_since == T0 + dt.timedelta(hours=3)
-    assert Customer.objects.get(external_id="N").dirty_since == T0 + dt.timedelta(hours=2)
+    assert known.dirty_since == T0 + dt.timedelta(hours=1)
+    assert customer_dirty_since(customer_id=known.pk) == T0 + dt.timedelta(hours=1)
+    assert customer_changes_fold() == {}
 
 
 def test_duplicates_do_not_mark_a_customer_dirty(db):
     item = {"customer": "K", "kind": "complaint", "occurred_at": at(1)}
     signals_ingest(items=[item], source="s")
+    customer_changes_fold()
     Customer.objects.update(dirty_since=None)
 
     signals_ingest(items=[item], source="s")
 
-    assert Customer.objects.get().dirty_since is None
+    assert customer_dirty_since(customer_id=Customer.objects.get().pk) is None
 
 
 def test_listeners_hear_the_customers_after_commit(db, heard, django_capture_on_commit_callbacks):

@@ -35,11 +35,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import CharField, DateTimeField, IntegerField, Q, QuerySet, Value
+from django.db.models import CharField, DateTimeField, Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from cxcore.facts.selectors import fact_expressions, facts_valid_at, row_facts
-from cxcore.models import Customer, CustomerFacts
+from cxcore.models import Customer, CustomerChange, CustomerFacts
 from membrane.decisions.engine import CompiledPrinciple, ruleset_get
 from membrane.models.decisions import AgentTask, TaskStatus
 from membrane.stage_facts import stored_stage_facts
@@ -162,6 +162,7 @@ def _population(at: dt.datetime) -> QuerySet:
     """The stored fact rows whose stored stage is the customer's stage at `at` (see the module docstring)."""
     return CustomerFacts.objects.filter(
         facts_valid_at(at=at, prefix=""),
+        ~Exists(CustomerChange.objects.filter(customer_id=OuterRef("customer_id"))),
         customer__dirty_since__isnull=True,
         customer__stage_state__evaluated_through__lte=at,
     ).order_by()

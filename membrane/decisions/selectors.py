@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import DateTimeField, F, QuerySet, Value
 
 from cxcore.models import Customer
+from cxcore.selectors import customer_changes_since
 from membrane.models import CustomerStage
 from membrane.stages.rules import STAMP_FIELDS, published_stamp_annotations
 
@@ -18,15 +19,16 @@ _RULES = "stage_rules_"
 _STORED = "stored_stage_"
 _STORED_FIELDS = ("stage", "since", "previous_stage", "evaluated_through", "ruleset_number")
 # Annotations that read back as datetimes (a raw query leaves them as the database returns them).
-_DATETIMES = (f"{_RULES}published_at", f"{_STORED}since", f"{_STORED}evaluated_through")
+_DATETIMES = ("changes_since", f"{_RULES}published_at", f"{_STORED}since", f"{_STORED}evaluated_through")
 
 
 def _customers() -> QuerySet[Customer]:
     # Everything a decision reads besides the signals rides along with the customer, in one round trip
     # and one snapshot: the published principles' stamp and the published stage rules' identity (the
     # compiled caches are checked without queries of their own, exactly as fresh as the customer), and
-    # the stored stage (its freshness judged by the dirty_since read with it).
+    # the stored stage (its freshness judged by the dirty_since and the queued changes read with it).
     return Customer.objects.annotate(
+        changes_since=customer_changes_since(),
         ruleset_stamp=ruleset_stamp_subquery(),
         **published_stamp_annotations(_RULES),
         **{f"{_STORED}{name}": F(f"stage_state__{name}") for name in _STORED_FIELDS},

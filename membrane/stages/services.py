@@ -53,6 +53,8 @@ from cxcore.facts.catalogue import CXCORE_FACTS
 from cxcore.facts.days import DaysSince
 from cxcore.facts.per_customer import FACT_PY, SIGNAL_COLUMNS, summarise
 from cxcore.models import Customer, CustomerFacts, Signal
+from cxcore.selectors import customer_changes_since, earliest_of
+from cxcore.services import customer_changes_fold
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
 from membrane.models.stages import EvaluationRunKind, RunOutcome
 
@@ -196,6 +198,10 @@ def _bring_up_locked(
     *, customers: list[Customer], at: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun | None = None
 ) -> tuple[dict[int, StageState], int]:
     """Brings customers (rows locked by the caller, fresh dirty_since) up to `at`; returns states and transitions."""
+    # The changes queued by ingests since the caller read dirty_since: with the rows locked, all of them.
+    folded = customer_changes_fold(customer_ids=[customer.pk for customer in customers])
+    for customer in customers:
+        customer.dirty_since = folded.get(customer.pk, customer.dirty_since)
     stored = {s.customer_id: s for s in CustomerStage.objects.filter(customer_id__any_of=[c.pk for c in customers])}
     results: dict[int, StageState] = {}
     # customer id -> (cursor at the start, range start, inclusive?)
@@ -376,17 +382,24 @@ def stage_bring_up_to(
     A time the stored history already covers, or a range in which no fact can change, is answered
     from the stored stage without evaluating anything. A caller that has read them already saves
     their queries: `ruleset` (published_ruleset()), `stored` (the customer's CustomerStage or None,
-    read in the same query as `customer`, so that its dirty_since and created_at are of the same
-    moment) and `rows` (cxcore's signal_rows up to `at`).
+    read in the same query as `customer`, so that its dirty_since, its `changes_since` (annotated
+    with cxcore's customer_changes_since) and created_at are of the same moment) and `rows` (cxcore's
+    signal_rows up to `at`).
     """
     ruleset = ruleset or published_ruleset()
     if stored is STORED_UNREAD:
-        state = CustomerStage.objects.filter(customer_id=customer.pk).select_related("customer").first()
+        state = (
+            CustomerStage.objects.filter(customer_id=customer.pk)
+            .select_related("customer")
+            .annotate(changes_since=customer_changes_since("customer_id"))
+            .first()
+        )
         owner = state.customer if state is not None else customer
+        changes_since = state.changes_since if state is not None else None
     else:
-        state, owner = stored, customer
+        state, owner, changes_since = stored, customer, customer.changes_since
     if state is not None:
-        dirty = owner.dirty_since
+        dirty = earliest_of(owner.dirty_since, changes_since)
         clean = dirty is None or dirty > state.evaluated_through
         if clean and at <= state.evaluated_through:
             return _state_from_history(customer.pk, at, state, ruleset.default_stage)
@@ -421,6 +434,7 @@ def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANG
     now = timezone.now()
     run = EvaluationRun.objects.create(kind=EvaluationRunKind.CHANGED, as_of=at, started_at=now, heartbeat_at=now)
     try:
+        customer_changes_fold()
         while True:
             with transaction.atomic():
                 customers = list(
@@ -668,5 +682,6 @@ def stages_replay(*, since: dt.datetime, until: dt.datetime, step: dt.timedelta)
     if runs and runs[-1].as_of < until:
         runs.append(stages_evaluate_all(run=evaluation_run_start(as_of=until, kind=EvaluationRunKind.REPLAY)))
     received_since = Signal.objects.filter(customer_id=OuterRef("pk"), received_at__gte=started)
+    customer_changes_fold()
     Customer.objects.filter(dirty_since__lte=until).exclude(Exists(received_since)).update(dirty_since=None)
     return runs

@@ -6,6 +6,7 @@ import pytest
 
 import membrane.stages.services
 from cxcore.models import Customer
+from cxcore.services import customer_changes_fold
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
 from membrane.stages.services import evaluation_run_start, stages_evaluate_all, stages_evaluate_changed
 
@@ -17,6 +18,7 @@ def population():
         ingest(f"p{n}", "purchase", NOW - (5 + 20 * n) * DAY, amount="10.00")
         if n % 3 == 0:
             ticket(f"p{n}", "T1", NOW - (n + 1) * DAY)
+    customer_changes_fold()
     Customer.objects.update(dirty_since=None)
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 
 from cxcore.facts.selectors import stored_facts_at
-from cxcore.models import Customer, CustomerFacts
+from cxcore.models import Customer, CustomerChange, CustomerFacts
 from membrane.models import CustomerStage, StageTransition
 from membrane.stages.services import stages_evaluate_all
 
@@ -33,6 +33,7 @@ def outcome(*, cold: bool) -> tuple:
     try:
         with transaction.atomic():
             # As after the incremental run: the signals are evaluated (the late one below is not).
+            CustomerChange.objects.all().delete()
             Customer.objects.update(dirty_since=None)
             reused = []
             for n, as_of in enumerate(RUNS):

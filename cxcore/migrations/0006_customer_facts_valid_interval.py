@@ -9,7 +9,7 @@ def forget_stored_facts(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cxcore", "0004_signal_fewer_indexes"),
+        ("cxcore", "0005_customer_change"),
     ]
 
     operations = [
