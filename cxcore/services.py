@@ -350,6 +350,35 @@ def customer_changes_fold(*, customer_ids: Sequence[int] | None = None) -> dict[
         return {customer.pk: customer.dirty_since for customer in customers}
 
 
+def customer_changes_take(*, customer_ids: Sequence[int], until: dt.datetime) -> dict[int, dt.datetime]:
+    """Remove the changes queued for these customers dated up to `until`; returns each one's earliest.
+
+    For a caller that evaluates the customers (their rows locked) up to `until` in the same
+    transaction: the changes leave the queue with the work that covers them, and nothing is written
+    to the customers. Later-dated changes stay queued for a later evaluation.
+    """
+    if not customer_ids:
+        return {}
+    table = CustomerChange._meta.db_table
+    if connection.vendor == "postgresql":
+        # DELETE ... RETURNING reads exactly the rows it removes: none is lost in between.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""WITH taken AS (
+                    DELETE FROM {table} WHERE customer_id = ANY(%s) AND since <= %s RETURNING customer_id, since
+                ) SELECT customer_id, min(since) FROM taken GROUP BY customer_id""",
+                [list(customer_ids), until],
+            )
+            return dict(cursor.fetchall())
+    changes = CustomerChange.objects.filter(customer_id__any_of=customer_ids, since__lte=until)
+    earliest: dict[int, dt.datetime] = {}
+    for customer_id, since in changes.values_list("customer_id", "since"):
+        if customer_id not in earliest or since < earliest[customer_id]:
+            earliest[customer_id] = since
+    changes.delete()
+    return earliest
+
+
 def _customer_changes_fold_postgresql(customer_ids: Sequence[int] | None) -> dict[int, dt.datetime]:
     customer_table, change_table = Customer._meta.db_table, CustomerChange._meta.db_table
     if customer_ids is None:

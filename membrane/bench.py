@@ -151,11 +151,12 @@ def _reset_changes() -> None:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM cxcore_signal WHERE source = 'bench-changed'")
         cursor.execute("UPDATE cxcore_customer SET dirty_since = NULL WHERE dirty_since IS NOT NULL")
+        cursor.execute("DELETE FROM cxcore_customerchange")
 
 
 def _changed(*, n: int, now) -> tuple[float, int]:
-    """A new signal for n customers spread over the population, each marked dirty as the ingest does; then the
-    incremental run over them."""
+    """A new signal for n customers spread over the population, each with a change queued as the ingest does; then
+    the incremental run over them."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM cxcore_customer")
         step = max(1, cursor.fetchone()[0] // n)
@@ -165,8 +166,7 @@ def _changed(*, n: int, now) -> tuple[float, int]:
             " occurred_at, received_at, ticket_ref, issue_key, severity, payload, source, idempotency_key)"
             " SELECT id, 'ticket_opened', 'in', '', '', '', %(now)s, %(now)s, 'TB', 'issue0', '', '{}'::jsonb,"
             " 'bench-changed', id || '-' || %(stamp)s FROM picked RETURNING customer_id, occurred_at)"
-            " UPDATE cxcore_customer c SET dirty_since = LEAST(c.dirty_since, i.occurred_at)"
-            " FROM inserted i WHERE c.id = i.customer_id",
+            " INSERT INTO cxcore_customerchange (customer_id, since) SELECT customer_id, occurred_at FROM inserted",
             {"step": step, "n": n, "now": now, "stamp": now.isoformat()},
         )
     started = time.perf_counter()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from cxcore.models import Customer
-from cxcore.services import customer_changes_fold
+from cxcore.selectors import customers_changed
 from membrane.actions.services import actions_sync
 from membrane.models import EvaluationRun
 from membrane.stages.services import stages_evaluate_all, stages_evaluate_changed
@@ -17,8 +16,7 @@ def reevaluate_changed() -> int:
     """Customers with new signals, brought up to now in event time; then their prescribed actions follow."""
     # One `at` for both, so that customers whose signals arrive meanwhile are left whole to the next run.
     at = timezone.now()
-    customer_changes_fold()
-    changed = list(Customer.objects.filter(dirty_since__lte=at).values_list("pk", flat=True))
+    changed = list(customers_changed(at=at).values_list("pk", flat=True))
     run = stages_evaluate_changed(at=at)
     actions_sync(customer_ids=changed, at=at)
     return run.pk

@@ -18,10 +18,10 @@ The semantics, per customer and prescribing principle, as of a time `at`:
 Two paths compute exactly this. `actions_sync(customer_ids=[...])` goes customer by customer,
 with the facts and the stage brought up to `at` (the customers of a run of changed customers).
 `actions_sync()` for everyone is set-based: for each published prescribing principle a few
-statements over the stored facts (CustomerFacts, brought to `at` first where they are stored for
-another time) and the stored stage (CustomerStage, `days_in_stage` counted to `at`). The stored
+statements over the stored facts (CustomerFacts, computed again first where they do not give the
+facts at `at`) and the stored stage (CustomerStage, `days_in_stage` counted to `at`). The stored
 stage counts as the stage at `at` for customers whose history is complete up to at most `at` and
-who have no unevaluated signal; the others (never evaluated, or new signals pending) take the
+who have no unevaluated signal dated up to `at`; the others (never evaluated, or new signals pending) take the
 per-customer path. Customers already evaluated past `at` are left alone: a later sync has seen
 them, and going back in time would close what it opened. A principle that reads the local hour or
 weekday is evaluated in Python over the same stored rows (the customer's timezone is a Python matter).
@@ -160,10 +160,11 @@ def _facts_bring_to(at: dt.datetime) -> None:
 
 def _population(at: dt.datetime) -> QuerySet:
     """The stored fact rows whose stored stage is the customer's stage at `at` (see the module docstring)."""
+    # Signals dated after `at` change nothing at `at`: only those up to it send a customer the other way.
     return CustomerFacts.objects.filter(
+        Q(customer__dirty_since__isnull=True) | Q(customer__dirty_since__gt=at),
         facts_valid_at(at=at, prefix=""),
-        ~Exists(CustomerChange.objects.filter(customer_id=OuterRef("customer_id"))),
-        customer__dirty_since__isnull=True,
+        ~Exists(CustomerChange.objects.filter(customer_id=OuterRef("customer_id"), since__lte=at)),
         customer__stage_state__evaluated_through__lte=at,
     ).order_by()
 

@@ -53,8 +53,8 @@ from cxcore.facts.catalogue import CXCORE_FACTS
 from cxcore.facts.days import DaysSince
 from cxcore.facts.per_customer import FACT_PY, SIGNAL_COLUMNS, summarise
 from cxcore.models import Customer, CustomerFacts, Signal
-from cxcore.selectors import customer_changes_since, earliest_of
-from cxcore.services import customer_changes_fold
+from cxcore.selectors import customer_changes_since, customers_changed, earliest_of
+from cxcore.services import customer_changes_fold, customer_changes_take
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
 from membrane.models.stages import EvaluationRunKind, RunOutcome
 
@@ -198,10 +198,12 @@ def _bring_up_locked(
     *, customers: list[Customer], at: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun | None = None
 ) -> tuple[dict[int, StageState], int]:
     """Brings customers (rows locked by the caller, fresh dirty_since) up to `at`; returns states and transitions."""
-    # The changes queued by ingests since the caller read dirty_since: with the rows locked, all of them.
-    folded = customer_changes_fold(customer_ids=[customer.pk for customer in customers])
+    # Marked dirty in the row itself: cleared below once evaluated.
+    marked = [c.pk for c in customers if c.dirty_since is not None and c.dirty_since <= at]
+    # The changes queued by ingests (the rows are locked: all of them) leave the queue with this work.
+    taken = customer_changes_take(customer_ids=[customer.pk for customer in customers], until=at)
     for customer in customers:
-        customer.dirty_since = folded.get(customer.pk, customer.dirty_since)
+        customer.dirty_since = earliest_of(customer.dirty_since, taken.get(customer.pk))
     stored = {s.customer_id: s for s in CustomerStage.objects.filter(customer_id__any_of=[c.pk for c in customers])}
     results: dict[int, StageState] = {}
     # customer id -> (cursor at the start, range start, inclusive?)
@@ -270,7 +272,8 @@ def _bring_up_locked(
     dirty = [c.pk for c in customers if c.pk in plans and c.dirty_since is not None and c.dirty_since <= at]
     if dirty:
         CustomerFacts.objects.filter(customer_id__any_of=dirty).delete()
-        Customer.objects.filter(pk__any_of=dirty, dirty_since__lte=at).update(dirty_since=None)
+    if marked:
+        Customer.objects.filter(pk__any_of=marked, dirty_since__lte=at).update(dirty_since=None)
     return results, len(new_transitions)
 
 
@@ -424,23 +427,23 @@ def _run_finish(run: EvaluationRun, *, outcome: str, error: str = "") -> Evaluat
 
 
 def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANGED_BATCH) -> EvaluationRun:
-    """Brings every customer with new signals (dirty_since set) up to `at` in event time.
+    """Brings every customer with new signals (queued by the ingest, or dirty_since) up to `at` in event time.
 
     Each batch claims its customers by locking their rows (skipping those another worker holds) and
-    clears dirty_since in the same transaction: a crash rolls the claim back with the work.
+    takes their queued changes and clears dirty_since in the same transaction: a crash rolls the
+    claim back with the work.
     """
     at = at or timezone.now()
     ruleset = published_ruleset()
     now = timezone.now()
     run = EvaluationRun.objects.create(kind=EvaluationRunKind.CHANGED, as_of=at, started_at=now, heartbeat_at=now)
     try:
-        customer_changes_fold()
         while True:
             with transaction.atomic():
                 customers = list(
-                    Customer.objects.filter(dirty_since__lte=at)
+                    customers_changed(at=at)
                     .select_for_update(skip_locked=True)
-                    .order_by("dirty_since", "pk")
+                    .order_by("pk")
                     # Every field the facts read: a deferred one would cost a query per customer.
                     .only("pk", "created_at", "dirty_since", *PROFILE_FIELDS)[:batch]
                 )
