@@ -404,7 +404,7 @@ def _run_finish(run: EvaluationRun, *, outcome: str, error: str = "") -> Evaluat
 
 
 def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANGED_BATCH) -> EvaluationRun:
-    """Brings every customer with new signals (dirty_since set) up to `at` in event time.
+    """Brings every customer with new signals (dirty_since set, or changes queued: folded first) up to `at`.
 
     Each batch claims its customers by locking their rows (skipping those another worker holds) and
     clears dirty_since in the same transaction: a crash rolls the claim back with the work.
