@@ -149,12 +149,13 @@ def _reset_changes() -> None:
     """Undoes what an earlier run's incremental step added, so every run starts from the same population."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM cxcore_signal WHERE source = 'bench-changed'")
+        cursor.execute("DELETE FROM cxcore_customerchange")
         cursor.execute("UPDATE cxcore_customer SET dirty_since = NULL WHERE dirty_since IS NOT NULL")
 
 
 def _changed(*, n: int, now) -> tuple[float, int]:
-    """A new signal for n customers spread over the population, each marked dirty as the ingest does; then the
-    incremental run over them."""
+    """A new signal for n customers spread over the population, each with the change the ingest queues; then the
+    incremental run over them (which folds the changes into dirty_since first)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM cxcore_customer")
         step = max(1, cursor.fetchone()[0] // n)
@@ -164,8 +165,7 @@ def _changed(*, n: int, now) -> tuple[float, int]:
             " occurred_at, received_at, ticket_ref, issue_key, severity, payload, source, idempotency_key)"
             " SELECT id, 'ticket_opened', 'in', '', '', '', %(now)s, %(now)s, 'TB', 'issue0', '', '{}'::jsonb,"
             " 'bench-changed', id || '-' || %(stamp)s FROM picked RETURNING customer_id, occurred_at)"
-            " UPDATE cxcore_customer c SET dirty_since = LEAST(c.dirty_since, i.occurred_at)"
-            " FROM inserted i WHERE c.id = i.customer_id",
+            " INSERT INTO cxcore_customerchange (customer_id, since) SELECT customer_id, occurred_at FROM inserted",
             {"step": step, "n": n, "now": now, "stamp": now.isoformat()},
         )
     started = time.perf_counter()
@@ -177,8 +177,8 @@ def _clean() -> None:
     """Empties the scratch database's customers and everything hanging off them (it is the bench's own)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE cxcore_customer, cxcore_signal, cxcore_customerfacts, membrane_customerstage,"
-            " membrane_stagetransition, membrane_evaluationrun RESTART IDENTITY CASCADE"
+            "TRUNCATE cxcore_customer, cxcore_signal, cxcore_customerchange, cxcore_customerfacts,"
+            " membrane_customerstage, membrane_stagetransition, membrane_evaluationrun RESTART IDENTITY CASCADE"
         )
 
 
