@@ -29,10 +29,9 @@ def batch(rng: random.Random, keys: range) -> list[dict]:
     ]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite runs one writer at a time")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_batches_never_deadlock_and_store_each_signal_once():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite runs one writer at a time")
     Customer.objects.bulk_create([Customer(external_id=e) for e in CUSTOMERS[::2]])  # half known, half new
     # Four senders, each posting overlapping ranges of keys: every key arrives two or three times at once.
     plans = [
