@@ -150,8 +150,8 @@ def _reset_changes() -> None:
     """Undoes what an earlier run's incremental step added, so every run starts from the same population."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM cxcore_signal WHERE source = 'bench-changed'")
-        cursor.execute("UPDATE cxcore_customer SET dirty_since = NULL WHERE dirty_since IS NOT NULL")
         cursor.execute("DELETE FROM cxcore_customerchange")
+        cursor.execute("UPDATE cxcore_customer SET dirty_since = NULL WHERE dirty_since IS NOT NULL")
 
 
 def _changed(*, n: int, now) -> tuple[float, int]:
@@ -178,8 +178,8 @@ def _clean() -> None:
     """Empties the scratch database's customers and everything hanging off them (it is the bench's own)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE cxcore_customer, cxcore_signal, cxcore_customerfacts, membrane_customerstage,"
-            " membrane_stagetransition, membrane_evaluationrun RESTART IDENTITY CASCADE"
+            "TRUNCATE cxcore_customer, cxcore_signal, cxcore_customerchange, cxcore_customerfacts,"
+            " membrane_customerstage, membrane_stagetransition, membrane_evaluationrun RESTART IDENTITY CASCADE"
         )
 
 
