@@ -512,15 +512,14 @@ def _stage_case_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[st
     return _named(sql, params, "rule")
 
 
-def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, str, dict[str, Any]]:
-    """The customers lo <= id < hi to evaluate, and those of them whose stage changes, as SQL.
+def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, dict[str, Any]]:
+    """One SELECT evaluating the customers lo <= id < hi as of `as_of`, and its parameters.
 
-    Returns (held, changed, params): `held` selects each customer's facts at `as_of` (read from
-    CustomerFacts, which the caller has brought to `as_of`) with the stage held (old_stage,
-    old_since, old_previous), leaving alone the customers already brought past `as_of`; `changed`
-    selects, of those whose stage the rules' CASE changes, customer_id, old_stage, new_stage and the
-    facts of the transition as JSON text. Both are plain SELECTs, which
-    PostgreSQL may run in parallel.
+    It reads each customer's facts at `as_of` from CustomerFacts (which the caller has brought to
+    `as_of`) with the stage held, leaving alone the customers already brought past `as_of`, and
+    runs the rules' CASE over them. It answers one row: how many customers it evaluated, and a JSON
+    array of [customer_id, old_stage, new_stage, facts] for those whose stage changes. A plain
+    SELECT, which PostgreSQL may run in parallel; one pass for the count and the changes.
     """
     from cxcore.facts.set_based import stored_facts_sql
 
@@ -542,11 +541,15 @@ def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, st
         [f"'{name}', sn.{name}" for name in names]
         + ["'stage', sn.old_stage", "'previous_stage', sn.old_previous", f"'days_in_stage', {days_sql}"]
     )
-    changed = f"""SELECT sn.customer_id, sn.old_stage, sn.new_stage,
-            CAST({json_object}({facts_json}) AS TEXT)
-        FROM (SELECT st.*, {case} AS new_stage FROM ({held}) st) sn
-        WHERE sn.old_stage IS NULL OR sn.old_stage <> sn.new_stage"""
-    return held, changed, params
+    if connection.vendor == "postgresql":
+        array, array_agg = "json_build_array", "json_agg"
+    else:
+        array, array_agg = "json_array", "json_group_array"
+    change = f"{array}(sn.customer_id, sn.old_stage, sn.new_stage, {json_object}({facts_json}))"
+    evaluated = f"""SELECT count(*),
+            CAST({array_agg}({change}) FILTER (WHERE sn.old_stage IS NULL OR sn.old_stage <> sn.new_stage) AS TEXT)
+        FROM (SELECT st.*, {case} AS new_stage FROM ({held}) st) sn"""
+    return evaluated, params
 
 
 def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun | None):
@@ -562,16 +565,15 @@ def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRu
     set_based.facts_refresh(at=as_of, id_range=(lo, hi))
     params = set_based.facts_params(connection.vendor, at=as_of)
     params.update(lo=lo, hi=hi)
-    held, changed, stage_params = _stage_sql(ruleset=ruleset, as_of=as_of)
+    evaluated, stage_params = _stage_sql(ruleset=ruleset, as_of=as_of)
     params.update(stage_params)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # JIT compiling the CASE costs more than it saves per chunk.
             cursor.execute("SET LOCAL jit = off")
-        cursor.execute(f"SELECT count(*) FROM ({held}) st", params)
-        (customers,) = cursor.fetchone()
-        cursor.execute(changed, params)
-        rows = cursor.fetchall()
+        cursor.execute(evaluated, params)
+        customers, changes = cursor.fetchone()
+    rows = json.loads(changes) if changes else []
     recorded = timezone.now()
     transitions = [
         StageTransition(
@@ -579,7 +581,7 @@ def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRu
             from_stage=old,
             to_stage=new,
             at=as_of,
-            facts=json.loads(facts),
+            facts=facts,
             ruleset_number=ruleset.number,
             run=run,
             recorded_at=recorded,
