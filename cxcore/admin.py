@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import ActionKind, ApiScope, ApiToken, Category, Channel, Customer, Signal, Team, User
+from .models import ActionKind, ApiScope, ApiToken, Category, Channel, Customer, CustomerChange, Signal, Team, User
 
 admin.site.site_header = "CX Membrane administration"
 admin.site.site_title = "CX Membrane admin"
@@ -45,17 +45,8 @@ class CustomerAdmin(admin.ModelAdmin):
     show_full_result_count = False  # a COUNT(*) over millions of customers on every search is not worth it
 
 
-@admin.register(Signal)
-class SignalAdmin(admin.ModelAdmin):
-    """Signals are the record of what happened: they can be looked at, never changed by hand."""
-
-    list_display = ["occurred_at", "customer", "kind", "direction", "team", "category", "channel", "source"]
-    list_filter = ["kind", "direction", "channel", "team", "category", "source"]
-    list_select_related = ["customer"]
-    search_fields = ["customer__external_id", "ticket_ref", "issue_key", "idempotency_key"]
-    date_hierarchy = "occurred_at"
-    show_full_result_count = False
-    raw_id_fields = ["customer"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the services write: they can be looked at, never changed by hand."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -65,6 +56,29 @@ class SignalAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Signal)
+class SignalAdmin(ReadOnlyAdmin):
+    """Signals are the record of what happened."""
+
+    list_display = ["occurred_at", "customer", "kind", "direction", "team", "category", "channel", "source"]
+    list_filter = ["kind", "direction", "channel", "team", "category", "source"]
+    list_select_related = ["customer"]
+    search_fields = ["customer__external_id", "ticket_ref", "issue_key", "idempotency_key"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+    raw_id_fields = ["customer"]
+
+
+@admin.register(CustomerChange)
+class CustomerChangeAdmin(ReadOnlyAdmin):
+    """Customers with signals the incremental run has not evaluated yet (it takes these with its work)."""
+
+    list_display = ["customer", "since"]
+    list_select_related = ["customer"]
+    search_fields = ["customer__external_id"]
+    show_full_result_count = False
 
 
 class ApiTokenForm(forms.ModelForm):

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from cxcore.factories import CustomerFactory, SignalFactory, make_user
 from cxcore.models import ApiToken
+from cxcore.services import signals_ingest
 
 
 @pytest.fixture
@@ -62,6 +63,15 @@ def test_signals_are_read_only_in_the_admin(admin_client):
     admin_client.post(reverse("admin:cxcore_signal_change", args=[signal.pk]), {"kind": "edited"})
     signal.refresh_from_db()
     assert signal.kind == "purchase"
+
+
+def test_queued_changes_are_listed_read_only_in_the_admin(admin_client):
+    item = {"customer": "queued-1", "kind": "complaint", "occurred_at": "2026-05-01T10:00:00Z"}
+    signals_ingest(items=[item], source="t")
+
+    listing = admin_client.get(reverse("admin:cxcore_customerchange_changelist"))
+    assert listing.status_code == 200 and "queued-1" in listing.content.decode()
+    assert admin_client.get(reverse("admin:cxcore_customerchange_add")).status_code == 403
 
 
 def test_customers_are_searchable(admin_client):
