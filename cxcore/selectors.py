@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import BooleanField, Count, OuterRef, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -70,12 +70,17 @@ def customers_changed(*, at: dt.datetime):
     """The customers with signals dated up to `at` not yet evaluated: dirty_since, or a queued change."""
     # A UNION of two index lookups: an OR of the two conditions would read every customer.
     since = connection.ops.adapt_datetimefield_value(at)
-    changed = RawSQL(
+    union = (
         f"SELECT id FROM {Customer._meta.db_table} WHERE dirty_since <= %s"
-        f" UNION SELECT customer_id FROM {CustomerChange._meta.db_table} WHERE since <= %s",
-        [since, since],
+        f" UNION SELECT customer_id FROM {CustomerChange._meta.db_table} WHERE since <= %s"
     )
-    return Customer.objects.filter(pk__in=changed)
+    if connection.vendor == "postgresql":
+        # As an array, the ids are looked up in the primary key one by one, in its order, which a
+        # claim's ORDER BY pk LIMIT n stops early; a join would walk the whole key to find them.
+        table = Customer._meta.db_table
+        changed = RawSQL(f'"{table}"."id" = ANY(ARRAY({union}))', [since, since], output_field=BooleanField())
+        return Customer.objects.filter(changed)
+    return Customer.objects.filter(pk__in=RawSQL(union, [since, since]))
 
 
 def earliest_of(*times: dt.datetime | None) -> dt.datetime | None:

@@ -50,7 +50,7 @@ from django.db.models.sql import Query
 from django.utils import timezone
 
 from cxcore.facts.catalogue import CXCORE_FACTS
-from cxcore.facts.days import DaysSince
+from cxcore.facts.days import DaysSince, epoch_us
 from cxcore.facts.per_customer import FACT_PY, SIGNAL_COLUMNS, summarise
 from cxcore.models import Customer, CustomerFacts, Signal
 from cxcore.selectors import customer_changes_since, customers_changed, earliest_of
@@ -277,6 +277,11 @@ def _bring_up_locked(
     return results, len(new_transitions)
 
 
+# Datetimes travel as epoch microseconds: an array of integers is bound several times faster than one
+# of datetimes, and exactly.
+_FROM_US = "(timestamptz 'epoch' + {} * interval '1 microsecond')"
+
+
 def _store_history(
     *, transitions: list[StageTransition], states: list[CustomerStage], forward_only: bool = False
 ) -> None:
@@ -312,8 +317,9 @@ def _store_history(
         if transitions:
             cursor.execute(
                 f"""INSERT INTO {StageTransition._meta.db_table} ({", ".join(_TRANSITION_COLUMNS)})
-                SELECT t.customer_id, t.from_stage, t.to_stage, t.at, t.facts::jsonb, t.ruleset_number, t.run_id, %s
-                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::int[],
+                SELECT t.customer_id, t.from_stage, t.to_stage, {_FROM_US.format("t.at")}, t.facts::jsonb,
+                    t.ruleset_number, t.run_id, %s
+                FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::int[],
                     %s::bigint[]) AS t(customer_id, from_stage, to_stage, at, facts, ruleset_number, run_id)
                 ON CONFLICT DO NOTHING""",
                 [
@@ -321,7 +327,7 @@ def _store_history(
                     [t.customer_id for t in transitions],
                     [t.from_stage for t in transitions],
                     [t.to_stage for t in transitions],
-                    [t.at for t in transitions],
+                    [epoch_us(t.at) for t in transitions],
                     [json.dumps(t.facts) for t in transitions],
                     [t.ruleset_number for t in transitions],
                     [t.run_id for t in transitions],
@@ -330,8 +336,10 @@ def _store_history(
         if states:
             cursor.execute(
                 f"""INSERT INTO {table} ({", ".join(_STAGE_COLUMNS)})
-                SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::text[], %s::timestamptz[],
-                    %s::int[])
+                SELECT s.customer_id, s.stage, {_FROM_US.format("s.since")}, s.previous_stage,
+                    {_FROM_US.format("s.evaluated_through")}, s.ruleset_number
+                FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::bigint[], %s::int[])
+                    AS s(customer_id, stage, since, previous_stage, evaluated_through, ruleset_number)
                 ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
                     previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
                     ruleset_number = excluded.ruleset_number
@@ -339,9 +347,9 @@ def _store_history(
                 [
                     [s.customer_id for s in states],
                     [s.stage for s in states],
-                    [s.since for s in states],
+                    [epoch_us(s.since) for s in states],
                     [s.previous_stage for s in states],
-                    [s.evaluated_through for s in states],
+                    [epoch_us(s.evaluated_through) for s in states],
                     [s.ruleset_number for s in states],
                 ],
             )
