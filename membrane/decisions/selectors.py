@@ -6,10 +6,10 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import DateTimeField, F, JSONField, QuerySet, Value
+from django.db import connection
+from django.db.models import DateTimeField, F, QuerySet, Value
 
-from cxcore.db import hot_cursor
+from cxcore.db import RowModel, hot_cursor
 from cxcore.facts.per_customer import SIGNAL_COLUMNS
 from cxcore.models import Customer, Direction, Signal, SignalKind
 from membrane.models import CustomerStage
@@ -78,21 +78,19 @@ class _OneStatement:
 
     sql: str
     params: tuple
-    fields: int  # the customer's concrete fields come first in the row, in their order
-    converted: tuple  # (index, column, converters) of those whose values the ORM converts
+    customers: RowModel  # the customer's fields come first in the row
     annotations: tuple[str, ...]  # then these, then an array per signal column
 
 
 @functools.cache
 def _one_statement() -> _OneStatement:
     quote = connection.ops.quote_name
-    fields = Customer._meta.concrete_fields
-    customers = _customers().filter(external_id=_EXTERNAL_ID).order_by()
-    annotations = tuple(customers.query.annotations)
-    inner, params = customers.values_list(*(f.attname for f in fields), *annotations)[:1].query.sql_with_params()
-    # Read in binary (see hot_cursor): JSON as text.
-    columns = [f"c.{quote(f.column)}{'::text' if isinstance(f, JSONField) else ''}" for f in fields]
-    columns += [f"c.{quote(name)}" for name in annotations]
+    customers = RowModel(Customer)
+    queryset = _customers().filter(external_id=_EXTERNAL_ID).order_by()
+    annotations = tuple(queryset.query.annotations)
+    fields = (f.attname for f in customers.fields)
+    inner, params = queryset.values_list(*fields, *annotations)[:1].query.sql_with_params()
+    columns = customers.columns("c", binary=True) + [f"c.{quote(name)}" for name in annotations]
     signal = {name: quote(Signal._meta.get_field(name).column) for name in (*SIGNAL_COLUMNS, *CONTACT_COLUMNS)}
     contact = f"{signal['kind']} = %s AND {signal['direction']} = %s"
     arrays = [f"array_agg({signal[name]})" for name in SIGNAL_COLUMNS]
@@ -103,17 +101,10 @@ def _one_statement() -> _OneStatement:
         f"(SELECT {', '.join(arrays)} FROM {quote(Signal._meta.db_table)} "
         f"WHERE {quote(Signal._meta.get_field('customer').column)} = c.{quote(Customer._meta.pk.column)}) AS s ON true"
     )
-    converted = []
-    for i, field in enumerate(fields):
-        col = field.get_col(Customer._meta.db_table)
-        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-        if converters:
-            converted.append((i, col, tuple(converters)))
     return _OneStatement(
         sql=sql,
         params=(*params, *(SignalKind.CONTACT.value, Direction.OUT.value) * len(CONTACT_COLUMNS)),
-        fields=len(fields),
-        converted=tuple(converted),
+        customers=customers,
         annotations=annotations,
     )
 
@@ -125,12 +116,8 @@ def _customer_with_signals(external_id: str) -> Customer | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    n, m = statement.fields, len(statement.annotations)
-    values = list(row[:n])
-    for i, col, converters in statement.converted:
-        for converter in converters:
-            values[i] = converter(values[i], col, connection)
-    customer = Customer.from_db(DEFAULT_DB_ALIAS, None, values)
+    customer = statement.customers.instance(row)
+    n, m = len(statement.customers.fields), len(statement.annotations)
     for name, value in zip(statement.annotations, row[n : n + m], strict=True):
         setattr(customer, name, value)
     arrays = [array or () for array in row[n + m :]]
