@@ -36,6 +36,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
 
 
+def env_int_or_none(name: str, default: int | None) -> int | None:
+    """An integer, or None when the variable says "none"."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return None if raw.strip().lower() == "none" else env_int(name, 0)
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

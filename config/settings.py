@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_int_or_none, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -87,6 +87,9 @@ else:
     # Several test runs may share one server (developers in parallel, a Celery worker joining a
     # test): each gets its own test database unless TEST_DATABASE_NAME names one.
     DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", f"test_cxm_{os.getpid()}")}
+    # The hot statements (cxcore.db.hot_cursor) are prepared after this many runs on a connection;
+    # "none" behind a pooler that cannot carry prepared statements. Django's own cursors never prepare.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = env_int_or_none("DB_PREPARE_THRESHOLD", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "cxcore.User"

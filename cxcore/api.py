@@ -8,8 +8,9 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, parsers, status
+from rest_framework import exceptions, parsers, renderers, status
 from rest_framework.response import Response
+from rest_framework.utils import encoders
 from rest_framework.views import APIView
 
 from .authentication import TokenUser, scope_required
@@ -65,17 +66,35 @@ def caller_name(request) -> str:
     return f"console:{user.get_username()}"
 
 
-def jsonable(value: Any) -> Any:
+def _plain(value: Any) -> Any:
     """Decimals as strings (as DRF's serializers render them), datetimes as ISO 8601."""
-    if isinstance(value, dict):
-        return {key: jsonable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [jsonable(item) for item in value]
     if isinstance(value, decimal.Decimal):
         return str(value)
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return value
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with its Decimals as strings and datetimes as ISO 8601, for any JSON renderer."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    return _plain(value)
+
+
+class _PlainEncoder(encoders.JSONEncoder):
+    def default(self, obj):
+        plain = _plain(obj)
+        return super().default(obj) if plain is obj else plain
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's renderer, converting as jsonable does inside the encoder: for an answer rendered on every
+    request, walking it in Python first costs more than encoding it."""
+
+    encoder_class = _PlainEncoder
 
 
 ERROR_SCHEMA = {

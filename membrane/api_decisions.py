@@ -10,7 +10,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cxcore.api import ERROR_SCHEMA, JSONParser, caller_name, invalid, jsonable
+from cxcore.api import ERROR_SCHEMA, JSONParser, JSONRenderer, caller_name, invalid
 from cxcore.authentication import scope_required
 from cxcore.models import Role
 from cxcore.schemas import FieldError, aware_datetime
@@ -93,11 +93,12 @@ def _question(item: Any, index: int | None) -> tuple[tuple[str, Interaction, dt.
 
 
 def _answer(decision: Decision) -> dict:
-    return jsonable(decision.as_dict())
+    return decision.as_dict()  # Decimals and datetimes as jsonable() would give them: see JSONRenderer
 
 
 class DecisionView(APIView):
     parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
     permission_classes = [DECIDERS]
 
     @extend_schema(
@@ -138,6 +139,7 @@ class DecisionView(APIView):
 
 class DecisionBatchView(APIView):
     parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
     permission_classes = [DECIDERS]
 
     @extend_schema(

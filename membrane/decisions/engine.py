@@ -17,6 +17,7 @@ from .reasons import explain
 
 DAY = dt.timedelta(days=1)
 HOUR = dt.timedelta(hours=1)
+SCOPED_KEPT = 4096
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,31 @@ class Ruleset:
             prescribes=tuple(sorted((p for p in principles if p.effect == "prescribe"), key=_rank)),
         )
 
+    # Per (team, category, channel): what `scoped` answers, worked out once; bounded, for callers that
+    # pass keys outside the vocabularies.
+    _scoped: dict = field(default_factory=dict, compare=False, repr=False)
+
     def candidates(self, category: str | None) -> tuple[CompiledPrinciple, ...]:
         return self.by_category.get(category, self.any_category)
+
+    def scoped(
+        self, *, team: str | None, category: str | None, channel: str | None
+    ) -> tuple[tuple[CompiledPrinciple, ...], tuple[str, ...]]:
+        """The ranked allow/suppress/cap principles in scope of an interaction, and the facts that
+        they and the prescriptions read (in that order)."""
+        key = (team, category, channel)
+        scoped = self._scoped.get(key)
+        if scoped is None:
+            principles = tuple(
+                p
+                for p in self.candidates(category)
+                if not (p.channels and channel not in p.channels) and not (p.teams and team not in p.teams)
+            )
+            read = dict.fromkeys(name for p in (*principles, *self.prescribes) for name in p.facts)
+            scoped = (principles, tuple(read))
+            if len(self._scoped) < SCOPED_KEPT:
+                self._scoped[key] = scoped
+        return scoped
 
 
 @dataclass
@@ -96,16 +120,11 @@ def evaluate(
     ruleset: Ruleset, row: Mapping, *, team: str | None, category: str | None, channel: str | None
 ) -> Evaluation:
     """Steps 2 and the matching of step 3 of the rule, for the principles in scope of this interaction."""
+    principles, read = ruleset.scoped(team=team, category=category, channel=channel)
     matched: list[CompiledPrinciple] = []
     deciding = None
     caps: list[CompiledPrinciple] = []
-    read: dict[str, None] = {}
-    for principle in ruleset.candidates(category):
-        if (principle.channels and channel not in principle.channels) or (
-            principle.teams and team not in principle.teams
-        ):
-            continue
-        read.update(dict.fromkeys(principle.facts))
+    for principle in principles:
         if not principle.predicate(row):
             continue
         matched.append(principle)
@@ -115,7 +134,6 @@ def evaluate(
             deciding = principle  # candidates are ranked: the first allow/suppress that holds decides
     prescribed = []
     for principle in ruleset.prescribes:
-        read.update(dict.fromkeys(principle.facts))
         if principle.predicate(row):
             prescribed.append(principle)
             matched.append(principle)

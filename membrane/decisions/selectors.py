@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import DateTimeField, F, QuerySet, Value
 
-from cxcore.models import Customer
+from cxcore.db import RowModel, hot_cursor
+from cxcore.facts.per_customer import SIGNAL_COLUMNS
+from cxcore.models import Customer, Direction, Signal, SignalKind
 from cxcore.selectors import customer_changes_since
 from membrane.models import CustomerStage
 from membrane.stages.rules import STAMP_FIELDS, published_stamp_annotations
 
 from .engine import ruleset_stamp_subquery
+from .services import CONTACT_COLUMNS, PreloadedSignals
 
 _RULES = "stage_rules_"
 _STORED = "stored_stage_"
@@ -70,8 +74,71 @@ def _preloaded(customer: Customer, *, raw: bool) -> Customer:
     return customer
 
 
+@dataclass(frozen=True)
+class _OneStatement:
+    """The PostgreSQL lookup: the customer, what rides with it, and all their signals, in one statement."""
+
+    sql: str
+    params: tuple
+    customers: RowModel  # the customer's fields come first in the row
+    annotations: tuple[str, ...]  # then these, then an array per signal column
+
+
+@functools.cache
+def _one_statement() -> _OneStatement:
+    quote = connection.ops.quote_name
+    customers = RowModel(Customer)
+    queryset = _customers().filter(external_id=_EXTERNAL_ID).order_by()
+    annotations = tuple(queryset.query.annotations)
+    fields = (f.attname for f in customers.fields)
+    inner, params = queryset.values_list(*fields, *annotations)[:1].query.sql_with_params()
+    columns = customers.columns("c", binary=True) + [f"c.{quote(name)}" for name in annotations]
+    signal = {name: quote(Signal._meta.get_field(name).column) for name in (*SIGNAL_COLUMNS, *CONTACT_COLUMNS)}
+    contact = f"{signal['kind']} = %s AND {signal['direction']} = %s"
+    arrays = [f"array_agg({signal[name]})" for name in SIGNAL_COLUMNS]
+    arrays += [f"array_agg({signal[name]}) FILTER (WHERE {contact})" for name in CONTACT_COLUMNS]
+    # The aggregates of one grouping see the same rows in the same order: the arrays line up.
+    sql = (
+        f"SELECT {', '.join(columns)}, s.* FROM ({inner}) AS c LEFT JOIN LATERAL "
+        f"(SELECT {', '.join(arrays)} FROM {quote(Signal._meta.db_table)} "
+        f"WHERE {quote(Signal._meta.get_field('customer').column)} = c.{quote(Customer._meta.pk.column)}) AS s ON true"
+    )
+    return _OneStatement(
+        sql=sql,
+        params=(*params, *(SignalKind.CONTACT.value, Direction.OUT.value) * len(CONTACT_COLUMNS)),
+        customers=customers,
+        annotations=annotations,
+    )
+
+
+def _customer_with_signals(external_id: str) -> Customer | None:
+    statement = _one_statement()
+    with hot_cursor(binary=True) as cursor:
+        cursor.execute(statement.sql, [external_id if p == _EXTERNAL_ID else p for p in statement.params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    customer = statement.customers.instance(row)
+    n, m = len(statement.customers.fields), len(statement.annotations)
+    for name, value in zip(statement.annotations, row[n : n + m], strict=True):
+        setattr(customer, name, value)
+    arrays = [array or () for array in row[n + m :]]
+    customer.preloaded_signals = PreloadedSignals(
+        rows=list(zip(*arrays[: len(SIGNAL_COLUMNS)], strict=True)),
+        contacts=list(zip(*arrays[len(SIGNAL_COLUMNS) :], strict=True)),
+    )
+    return _preloaded(customer, raw=False)
+
+
 def customer_for_decision(*, external_id: str) -> Customer | None:
-    """The customer a question names, or None; carries what decision_make reads besides the signals."""
+    """The customer a question names, or None; carries what decision_make reads.
+
+    On PostgreSQL that is everything a decision reads, all in one statement: besides the customer,
+    the published sets' stamps, the stored stage, and all the customer's signals, which the next
+    decision about them uses once (services.decision_evaluate) whatever time it asks about.
+    """
+    if connection.vendor == "postgresql":
+        return _customer_with_signals(external_id)
     sql, params = _lookup_sql(connection.vendor)
     bound = [external_id if param == _EXTERNAL_ID else param for param in params]
     customer = next(iter(Customer.objects.raw(sql, bound)), None)

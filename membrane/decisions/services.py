@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 import uuid
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from django.db import connection
+from django.db.models import JSONField
 from django.utils import timezone
 
+from cxcore.db import hot_cursor
+from cxcore.facts.per_customer import SIGNAL_COLUMNS
 from cxcore.models import Category, Channel, Customer, Signal, SignalKind, Team
 from membrane.models.decisions import DecisionLog
 
@@ -18,6 +23,21 @@ from .engine import STAMP_UNREAD, CompiledPrinciple, Ruleset, Verdict, decide, r
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 VOCABULARY_TTL_SECONDS = 60
+# What a cap counts of an outbound contact, beside its time.
+CONTACT_COLUMNS = ("occurred_at", "team", "category", "channel")
+_OCCURRED_AT = SIGNAL_COLUMNS.index("occurred_at")
+
+
+@dataclass(frozen=True)
+class PreloadedSignals:
+    """All of a customer's signals, read with the customer (selectors.customer_for_decision).
+
+    `rows` are cxcore's signal rows (SIGNAL_COLUMNS), `contacts` the outbound contacts as
+    CONTACT_COLUMNS tuples; a decision at any time filters them, so it reads no signal itself.
+    """
+
+    rows: list[tuple]
+    contacts: list[tuple]
 
 
 @dataclass(frozen=True)
@@ -102,18 +122,28 @@ def interaction_context(*, customer: Customer, interaction: Interaction | None, 
     }
 
 
-def customer_row(*, customer: Customer, at: dt.datetime, interaction: Interaction | None = None) -> tuple[dict, str]:
+def customer_row(
+    *,
+    customer: Customer,
+    at: dt.datetime,
+    interaction: Interaction | None = None,
+    signals: PreloadedSignals | None = None,
+) -> tuple[dict, str]:
     """Every fact a principle condition can read, as of `at`; the stage is brought up to `at` first.
 
-    The signals up to `at` are read once, for the stage's nothing-changed check and for the facts. A
-    customer read by selectors.customer_for_decision(s) carries the published stage rules' identity and
-    the stored stage, which then cost no query here.
+    The signals up to `at` are read once, for the stage's nothing-changed check and for the facts;
+    not at all when the caller has read them (`signals`). A customer read by
+    selectors.customer_for_decision(s) carries the published stage rules' identity and the stored
+    stage, which then cost no query here.
     """
     from cxcore.facts.per_customer import facts_for_customer, signal_rows
     from membrane.stages.rules import published_ruleset
     from membrane.stages.services import STORED_UNREAD, stage_bring_up_to
 
-    rows = signal_rows(customer=customer, at=at)
+    if signals is None:
+        rows = signal_rows(customer=customer, at=at)
+    else:
+        rows = [row for row in signals.rows if row[_OCCURRED_AT] <= at]
     state = stage_bring_up_to(
         customer=customer,
         at=at,
@@ -127,8 +157,23 @@ def customer_row(*, customer: Customer, at: dt.datetime, interaction: Interactio
     return row, state.stage
 
 
-def contacts_in_scope(*, customer: Customer, cap: CompiledPrinciple, at: dt.datetime) -> list[dt.datetime]:
-    """Outbound contacts of every team in the cap's scope within its window (at - D, at], oldest first."""
+def contacts_in_scope(
+    *, customer: Customer, cap: CompiledPrinciple, at: dt.datetime, signals: PreloadedSignals | None = None
+) -> list[dt.datetime]:
+    """Outbound contacts of every team in the cap's scope within its window (at - D, at], oldest first.
+
+    From `signals` when the caller has read them, else from the database.
+    """
+    if signals is not None:
+        since = at - dt.timedelta(days=cap.params["days"])
+        return sorted(
+            occurred_at
+            for occurred_at, team, category, channel in signals.contacts
+            if since < occurred_at <= at
+            and (not cap.categories or category in cap.categories)
+            and (not cap.channels or channel in cap.channels)
+            and (not cap.teams or team in cap.teams)
+        )
     contacts = Signal.objects.filter(
         customer=customer,
         kind=SignalKind.CONTACT,
@@ -154,11 +199,21 @@ def _ruleset_for(customer: Customer) -> Ruleset:
 def decision_evaluate(
     *, customer: Customer, interaction: Interaction, at: dt.datetime | None = None, ruleset: Ruleset | None = None
 ) -> Decision:
-    """The answer for one interaction as of `at` (default now), without logging it."""
+    """The answer for one interaction as of `at` (default now), without logging it.
+
+    Signals read with the customer (selectors.customer_for_decision) serve this one decision: the
+    customer object may be kept, and a later decision must see the signals that arrived since.
+    """
     at = at or timezone.now()
     ruleset = ruleset or _ruleset_for(customer)
-    row, stage = customer_row(customer=customer, at=at, interaction=interaction)
-    return decision_from_row(customer=customer, interaction=interaction, at=at, ruleset=ruleset, row=row, stage=stage)
+    signals = customer.__dict__.pop("preloaded_signals", None)
+    row, stage = customer_row(customer=customer, at=at, interaction=interaction, signals=signals)
+    contacts = None
+    if signals is not None:
+        contacts = lambda cap: contacts_in_scope(customer=customer, cap=cap, at=at, signals=signals)  # noqa: E731
+    return decision_from_row(
+        customer=customer, interaction=interaction, at=at, ruleset=ruleset, row=row, stage=stage, contacts=contacts
+    )
 
 
 def decision_from_row(
@@ -192,39 +247,59 @@ def decision_from_row(
     )
 
 
-def _log_row(decision: Decision, *, asked_by: str, now: dt.datetime) -> DecisionLog:
+def _log_values(decision: Decision, *, asked_by: str, now: dt.datetime) -> dict:
+    """The decision's log row, by field attname."""
     verdict = decision.verdict
     deciding = verdict.deciding
     decided_by = "consent" if verdict.decided_by == "consent" else "principle" if deciding is not None else ""
-    return DecisionLog(
-        decision_id=decision.decision_id,
-        customer=decision.customer,
-        team=decision.interaction.team,
-        category=decision.interaction.category,
-        channel=decision.interaction.channel,
-        at=decision.at,
-        decided_at=now,
-        verdict=verdict.verdict,
-        decided_by=decided_by,
-        principle_id=deciding.principle_id if deciding is not None and decided_by == "principle" else None,
-        version_number=deciding.version if deciding is not None and decided_by == "principle" else None,
-        stage=decision.stage or "",
-        matched=verdict.matched,
-        facts=verdict.facts,
-        actions=verdict.actions,
-        reason=verdict.reason,
-        retry_after=verdict.retry_after,
-        asked_by=asked_by[:150],
-    )
+    by_principle = deciding is not None and decided_by == "principle"
+    return {
+        "decision_id": decision.decision_id,
+        "customer_id": decision.customer.pk,
+        "team": decision.interaction.team,
+        "category": decision.interaction.category,
+        "channel": decision.interaction.channel,
+        "at": decision.at,
+        "decided_at": now,
+        "verdict": verdict.verdict,
+        "decided_by": decided_by,
+        "principle_id": deciding.principle_id if by_principle else None,
+        "version_number": deciding.version if by_principle else None,
+        "stage": decision.stage or "",
+        "matched": verdict.matched,
+        "facts": verdict.facts,
+        "actions": verdict.actions,
+        "reason": verdict.reason,
+        "retry_after": verdict.retry_after,
+        "asked_by": asked_by[:150],
+    }
 
 
-def _log_write(rows: list[DecisionLog]) -> None:
+@functools.cache
+def _insert_sql() -> tuple[str, tuple]:
+    # Compiling the ORM's INSERT costs more than the database's work on the decision path; the
+    # statement never changes, so it is written once per process from the model's fields.
+    quote = connection.ops.quote_name
+    fields = [f for f in DecisionLog._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {quote(DecisionLog._meta.db_table)} ({columns}) VALUES ({values})"
+    # The JSON fields encode their values (each with its encoder); psycopg adapts the others (text,
+    # numbers, a UUID, aware datetimes) as the fields would hand them over on PostgreSQL.
+    return sql, tuple((f.attname, f if isinstance(f, JSONField) else None) for f in fields)
+
+
+def _log_write(rows: list[dict]) -> None:
     """Appends to the log, durably: an answer given is an answer logged (no asynchronous commit)."""
-    if len(rows) == 1:
-        # One INSERT commits by itself; bulk_create would wrap it in BEGIN and COMMIT, two more round trips.
-        rows[0].save(force_insert=True)
+    if len(rows) == 1 and connection.vendor == "postgresql":
+        # One INSERT commits by itself; bulk_create would add BEGIN and COMMIT round trips.
+        sql, fields = _insert_sql()
+        row = rows[0]
+        params = [row[name] if not field else field.get_db_prep_save(row[name], connection) for name, field in fields]
+        with hot_cursor() as cursor:
+            cursor.execute(sql, params)
     elif rows:
-        DecisionLog.objects.bulk_create(rows)
+        DecisionLog.objects.bulk_create([DecisionLog(**values) for values in rows])
 
 
 def decision_make(
@@ -232,7 +307,7 @@ def decision_make(
 ) -> Decision:
     """Decides and appends the answer to the decision log."""
     decision = decision_evaluate(customer=customer, interaction=interaction, at=at)
-    _log_write([_log_row(decision, asked_by=asked_by, now=timezone.now())])
+    _log_write([_log_values(decision, asked_by=asked_by, now=timezone.now())])
     return decision
 
 
@@ -243,5 +318,5 @@ def decisions_make_batch(
     ruleset = _ruleset_for(items[0][0]) if items else None
     decisions = [decision_evaluate(customer=c, interaction=i, at=at, ruleset=ruleset) for c, i, at in items]
     now = timezone.now()
-    _log_write([_log_row(d, asked_by=asked_by, now=now) for d in decisions])
+    _log_write([_log_values(d, asked_by=asked_by, now=now) for d in decisions])
     return decisions
