@@ -17,7 +17,7 @@ from django.utils import timezone
 from . import hooks
 from .models import ApiScope, ApiToken, Customer, CustomerChange, Signal
 from .schemas import CUSTOMER_PROFILE, SIGNAL_ITEM, InvalidInput, error, signal_item_clean_fast, text
-from .selectors import vocabulary_keys
+from .selectors import earliest_of, vocabulary_keys
 
 logger = logging.getLogger(__name__)
 
@@ -280,12 +280,18 @@ def _signals_insert_on_conflict(rows: list[tuple]) -> list[tuple[int, dt.datetim
         return cursor.fetchall()
 
 
+def _earliest_by_customer(pairs) -> dict[int, dt.datetime]:
+    """(customer id, time) pairs -> each customer's earliest time."""
+    earliest: dict[int, dt.datetime] = {}
+    for customer_id, at in pairs:
+        if customer_id not in earliest or at < earliest[customer_id]:
+            earliest[customer_id] = at
+    return earliest
+
+
 def _customers_mark_changed(inserted: list[tuple[int, dt.datetime]]) -> list[int]:
     """Queue a change per customer from the earliest of its new signals; returns the customers' ids."""
-    earliest: dict[int, dt.datetime] = {}
-    for customer_id, occurred_at in inserted:
-        if customer_id not in earliest or occurred_at < earliest[customer_id]:
-            earliest[customer_id] = occurred_at
+    earliest = _earliest_by_customer(inserted)
     if not earliest:
         return []
     if connection.vendor == "postgresql":
@@ -340,15 +346,11 @@ def customer_changes_fold(*, customer_ids: Sequence[int] | None = None) -> dict[
         changes = CustomerChange.objects.all()
         if customer_ids is not None:
             changes = changes.filter(customer_id__in=customer_ids)
-        earliest: dict[int, dt.datetime] = {}
-        for customer_id, since in changes.values_list("customer_id", "since"):
-            if customer_id not in earliest or since < earliest[customer_id]:
-                earliest[customer_id] = since
+        earliest = _earliest_by_customer(changes.values_list("customer_id", "since"))
         changes.delete()
         customers = list(Customer.objects.filter(pk__in=earliest).only("pk", "dirty_since"))
         for customer in customers:
-            since = earliest[customer.pk]
-            customer.dirty_since = since if customer.dirty_since is None else min(customer.dirty_since, since)
+            customer.dirty_since = earliest_of(customer.dirty_since, earliest[customer.pk])
         Customer.objects.bulk_update(customers, ["dirty_since"])
         return {customer.pk: customer.dirty_since for customer in customers}
 
@@ -374,10 +376,7 @@ def customer_changes_take(*, customer_ids: Sequence[int], until: dt.datetime) ->
             )
             return dict(cursor.fetchall())
     changes = CustomerChange.objects.filter(customer_id__any_of=customer_ids, since__lte=until)
-    earliest: dict[int, dt.datetime] = {}
-    for customer_id, since in changes.values_list("customer_id", "since"):
-        if customer_id not in earliest or since < earliest[customer_id]:
-            earliest[customer_id] = since
+    earliest = _earliest_by_customer(changes.values_list("customer_id", "since"))
     changes.delete()
     return earliest
 

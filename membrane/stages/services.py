@@ -582,7 +582,6 @@ def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRu
         cursor.execute(evaluated, params)
         customers, changes = cursor.fetchone()
     rows = json.loads(changes) if changes else []
-    recorded = timezone.now()
     transitions = [
         StageTransition(
             customer_id=pk,
@@ -592,7 +591,6 @@ def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRu
             facts=facts,
             ruleset_number=ruleset.number,
             run=run,
-            recorded_at=recorded,
         )
         for pk, old, new, facts in rows
     ]
