@@ -35,7 +35,14 @@ STAGE_FACTS = (
         nullable=True,
         values=STAGE_KEYS,
     ),
-    FactDef("days_in_stage", "int", "Whole days since the customer entered the current stage.", 3, nullable=True),
+    FactDef(
+        "days_in_stage",
+        "int",
+        "Whole days since the customer entered the current stage.",
+        3,
+        nullable=True,
+        counts_days=True,
+    ),
 )
 
 

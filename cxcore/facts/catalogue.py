@@ -48,6 +48,11 @@ class FactDef:
     nullable: bool = False
     # The closed list of values a "str" fact can take, when there is one (stage keys); None = open.
     values: tuple[str, ...] | None = None
+    # How time alone changes the fact (with no new signal), for the event-time evaluation to know its
+    # instants: a day count grows by one every whole day after an instant (`counts_days`); a windowed
+    # count loses a signal `window_days` after it happened.
+    counts_days: bool = False
+    window_days: int | None = None
 
 
 CXCORE_FACTS: tuple[FactDef, ...] = (
@@ -61,6 +66,7 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         "(of any kind) by T; null when T is before both.",
         420,
         nullable=True,
+        counts_days=True,
     ),
     FactDef("open_tickets", "int", "Tickets open at T.", 1),
     FactDef("open_high_severity_tickets", "int", "Open tickets whose ticket_opened said severity high.", 0),
@@ -71,6 +77,7 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         "null when none is open.",
         5,
         nullable=True,
+        counts_days=True,
     ),
     FactDef("open_tickets_without_eta", "int", "Open tickets without an ETA given since they were (re)opened.", 1),
     FactDef("eta_given", "bool", "Every open ticket has an ETA; true when none is open.", False),
@@ -80,18 +87,29 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         "The largest number of distinct tickets opened (ticket_opened) on one issue_key in the last 90 days; "
         "0 when none.",
         4,
+        window_days=90,
     ),
-    FactDef("tickets_resolved_30d", "int", "Distinct tickets with a ticket_resolved in the last 30 days.", 1),
+    FactDef(
+        "tickets_resolved_30d", "int", "Distinct tickets with a ticket_resolved in the last 30 days.", 1, window_days=30
+    ),
     FactDef(
         "days_since_last_resolution",
         "int",
         "Days since the latest ticket_resolved; null if none.",
         2,
         nullable=True,
+        counts_days=True,
     ),
-    FactDef("complaints_30d", "int", "Complaint signals in the last 30 days.", 0),
-    FactDef("purchases_90d", "int", "Purchase signals in the last 90 days.", 2),
-    FactDef("days_since_last_purchase", "int", "Days since the latest purchase; null if none.", 40, nullable=True),
+    FactDef("complaints_30d", "int", "Complaint signals in the last 30 days.", 0, window_days=30),
+    FactDef("purchases_90d", "int", "Purchase signals in the last 90 days.", 2, window_days=90),
+    FactDef(
+        "days_since_last_purchase",
+        "int",
+        "Days since the latest purchase; null if none.",
+        40,
+        nullable=True,
+        counts_days=True,
+    ),
     FactDef(
         "last_survey_score",
         "decimal",
@@ -99,13 +117,14 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         "7.5",
         nullable=True,
     ),
-    FactDef("contacts_7d", "int", "Outbound contact signals of every team in the last 7 days.", 3),
+    FactDef("contacts_7d", "int", "Outbound contact signals of every team in the last 7 days.", 3, window_days=7),
     FactDef(
         "days_since_last_contact",
         "int",
         "Days since the latest outbound contact of any team; null if none.",
         12,
         nullable=True,
+        counts_days=True,
     ),
 )
 

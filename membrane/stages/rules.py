@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+import math
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Case, CharField, Subquery, Value, When
 
+from cxcore.facts import catalogue as facts_catalogue
+from membrane.expressions.ast import And, Compare, Fact, ListLiteral, Literal, Node, Not, Or
 from membrane.models import StageRuleSet
 from membrane.models.stages import RuleSetStatus
 
-# Windows of the windowed facts (contacts_7d, complaints_30d, ..._90d): a signal leaves them exactly
-# N days after it happened, so those instants are when such a fact can change without a signal.
-WINDOW_DAYS = (7, 30, 90)
-# Integer literals in rules beyond this are not day counts worth a candidate instant.
+# Day constants beyond this (ten years) are not worth a candidate instant.
 MAX_DAY_CONSTANT = 3660
-_INTEGER = re.compile(r"(?<![\w.])\d+(?![\w.])")
+# The facts of the stage held before an evaluation; the day count among them starts with the stage.
+STAGE_FACTS = frozenset({"stage", "previous_stage", "days_in_stage"})
+STAGE_DAY_FACT = "days_in_stage"
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,10 @@ class CompiledRuleSet:
     number: int
     default_stage: str
     rules: tuple[CompiledRule, ...]
-    # Offsets (whole days) after a signal, the start of tenure or the start of a stage at which a
-    # day-count or windowed fact can cross a constant of these rules.
+    # Offsets (whole days) after a signal or the customer's creation, and after the start of a stage,
+    # at which a fact these rules read can cross one of their constants with no new signal.
     day_offsets: tuple[int, ...]
+    stage_day_offsets: tuple[int, ...]
 
     def stage_for(self, facts: Mapping[str, Any]) -> str:
         """First matching rule wins; `facts["stage"]` is the stage held before this evaluation."""
@@ -53,20 +55,73 @@ class CompiledRuleSet:
         return Case(*whens, default=Value(self.default_stage), output_field=CharField())
 
 
-def day_offsets(conditions: list[str]) -> tuple[int, ...]:
-    """Every whole-day offset at which a fact compared in `conditions` can cross its threshold.
+def time_offsets(rules: list[CompiledRule]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The whole-day offsets at which time alone can change what `rules` decide: (after a signal or the
+    customer's creation, after the start of a stage).
 
-    A day count `d = floor((T - t) / 1 day)` compared with c changes truth at t + c days (>=, <)
-    or t + (c + 1) days (>, <=): both are candidates. Every integer literal counts, whichever fact
-    it is compared with: a few extra instants cost little and never change a result.
+    A windowed fact read changes when a signal leaves its window, N days after it happened. A day
+    count `d = floor((T - t) / 1 day)` compared with a constant c changes truth at t + c days (>=, <)
+    or t + (c + 1) days (>, <=): both are candidates, after a signal for cxcore's day counts and after
+    the start of the stage for days_in_stage. Two day counts compared with each other can change
+    order at any whole day after either instant: then every day up to MAX_DAY_CONSTANT is one.
     """
-    offsets: set[int] = set(WINDOW_DAYS)
-    for condition in conditions:
-        for match in _INTEGER.finditer(condition):
-            value = int(match.group())
-            if value <= MAX_DAY_CONSTANT:
-                offsets.update((value, value + 1))
-    return tuple(sorted(offsets))
+    # 0: the customer's creation itself, from which one with no signal yet holds a stage.
+    signal: set[int] = {0}
+    stage: set[int] = set()
+    for rule in rules:
+        for node in _walk(rule.checked.node):
+            if isinstance(node, Fact):
+                window = facts_catalogue.get(node.name).window_days
+                if window:
+                    signal.add(window)
+                if node.name in STAGE_FACTS:
+                    # A rule reads the stage held before each evaluation: the one entered at an
+                    # instant is first seen one whole day later (when days_in_stage turns 1), unless
+                    # another instant comes first.
+                    stage.add(1)
+            if not isinstance(node, Compare):
+                continue
+            for fact, other in ((node.left, node.right), (node.right, node.left)):
+                if not (isinstance(fact, Fact) and facts_catalogue.get(fact.name).counts_days):
+                    continue
+                constants = _day_constants(other)
+                if constants is None:
+                    every_day = tuple(range(MAX_DAY_CONSTANT + 1))
+                    return every_day, every_day
+                (stage if fact.name == STAGE_DAY_FACT else signal).update(constants)
+    return tuple(sorted(signal)), tuple(sorted(stage))
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Compare):
+            stack += [node.left, node.right]
+        elif isinstance(node, ListLiteral):
+            stack += node.items
+        elif isinstance(node, Not):
+            stack.append(node.operand)
+        elif isinstance(node, And | Or):
+            stack += node.operands
+
+
+def _day_constants(node: Node) -> set[int] | None:
+    """The instants' offsets a day count compared with `node` can cross at; None when `node` is not constant."""
+    items = node.items if isinstance(node, ListLiteral) else (node,)
+    if not all(isinstance(item, Literal) for item in items):
+        return None
+    offsets: set[int] = set()
+    for item in items:
+        value = item.value
+        if value is None or isinstance(value, bool | str):
+            continue  # presence or a type the checker refuses: no instant of its own
+        # A day count is an integer: d > 180.5 is d >= 181, d < 2.5 is d <= 2.
+        for offset in (math.floor(value), math.floor(value) + 1):
+            if 0 <= offset <= MAX_DAY_CONSTANT:
+                offsets.add(offset)
+    return offsets
 
 
 def _compile(ruleset: StageRuleSet) -> CompiledRuleSet:
@@ -78,11 +133,13 @@ def _compile(ruleset: StageRuleSet) -> CompiledRuleSet:
     for rule in ruleset.rules.order_by("position"):
         checked = check(rule.condition, facts)
         rules.append(CompiledRule(rule.position, rule.stage, rule.condition, compile_python(checked), checked))
+    day_offsets, stage_day_offsets = time_offsets(rules)
     return CompiledRuleSet(
         number=ruleset.number,
         default_stage=ruleset.default_stage,
         rules=tuple(rules),
-        day_offsets=day_offsets([rule.condition for rule in rules]),
+        day_offsets=day_offsets,
+        stage_day_offsets=stage_day_offsets,
     )
 
 

@@ -1,0 +1,205 @@
+"""The event-time history evaluates the rules only at the instants their facts can change (time_offsets).
+
+Over the facts of the signals and the profile, it must find exactly the transitions of an evaluation
+at every whole day after every signal and the customer's creation, whatever the rules compare. Rules
+that read the stage held before (stage, previous_stage, days_in_stage) can make a stage just entered
+fail at once; such a stage is left at the next instant evaluated, at the latest a day later (the
+examples at the end), so a scan of more instants would leave it earlier: they are not in the scan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cxcore.models import Customer, Signal
+from membrane.models import CustomerStage, StageRule, StageRuleSet, StageTransition
+from membrane.stages.rules import ruleset_compile, time_offsets
+from membrane.stages.services import stage_bring_up_to
+
+from .stage_helpers import DAY, NOW
+
+pytestmark = pytest.mark.django_db
+
+HOUR = DAY / 24
+# Every base lies within this many days before NOW, so no larger offset lands in the evaluated range.
+HORIZON_DAYS = 70
+EVERY_DAY = tuple(range(HORIZON_DAYS + 2))
+
+DAY_FACTS = (
+    "tenure_days",
+    "days_since_last_purchase",
+    "days_since_oldest_open_ticket",
+    "days_since_last_resolution",
+    "days_since_last_contact",
+)
+WINDOWED = ("purchases_90d", "complaints_30d", "contacts_7d", "tickets_resolved_30d", "max_issue_recurrence_90d")
+OPS = ("<", "<=", ">", ">=", "==", "!=")
+
+day_comparisons = st.builds(
+    lambda fact, op, value: f"{fact} {op} {value}",
+    st.sampled_from(DAY_FACTS),
+    st.sampled_from(OPS),
+    st.one_of(st.integers(0, 40), st.sampled_from(["2.5", "0.5", "10.0"])),
+)
+day_lists = st.builds(
+    lambda fact, values: f"{fact} in [{', '.join(map(str, values))}]",
+    st.sampled_from(DAY_FACTS),
+    st.lists(st.integers(0, 40), min_size=1, max_size=3),
+)
+window_comparisons = st.builds(
+    lambda fact, op, value: f"{fact} {op} {value}",
+    st.sampled_from(WINDOWED),
+    st.sampled_from(OPS),
+    st.integers(0, 2),
+)
+two_day_counts = st.builds(
+    lambda a, op, b: f"{a} {op} {b}", st.sampled_from(DAY_FACTS), st.sampled_from(OPS), st.sampled_from(DAY_FACTS)
+)
+atoms = st.one_of(
+    day_comparisons,
+    day_lists,
+    window_comparisons,
+    st.sampled_from(["open_tickets > 0", "eta_given", "days_since_last_purchase == null"]),
+)
+conditions = st.one_of(
+    atoms,
+    st.builds(lambda a, b: f"{a} and {b}", atoms, atoms),
+    st.builds(lambda a, b: f"{a} or not ({b})", atoms, atoms),
+    two_day_counts,
+)
+rule_sets = st.lists(
+    st.tuples(st.sampled_from(["crisis", "at_risk", "dormant", "loyal", "active"]), conditions),
+    min_size=1,
+    max_size=4,
+)
+
+signal_specs = st.lists(
+    st.tuples(
+        st.sampled_from(["purchase", "complaint", "ticket_opened", "ticket_resolved", "contact", "ticket_eta_given"]),
+        st.integers(1, HORIZON_DAYS * 24 - 1),  # hours before NOW
+        st.sampled_from(["T1", "T2"]),
+        st.integers(0, 59),  # minutes: instants that are not whole hours
+    ),
+    max_size=8,
+)
+
+
+def _history(customer: Customer, ruleset) -> list[tuple]:
+    CustomerStage.objects.filter(customer=customer).delete()
+    StageTransition.objects.filter(customer=customer).delete()
+    stage_bring_up_to(customer=customer, at=NOW, ruleset=ruleset)
+    return list(
+        StageTransition.objects.filter(customer=customer).order_by("at").values_list("at", "from_stage", "to_stage")
+    )
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rules=rule_sets, signals=signal_specs, created_hours=st.integers(24, HORIZON_DAYS * 24))
+def test_the_instants_evaluated_find_every_transition_of_a_daily_scan(rules, signals, created_hours):
+    stored = StageRuleSet.objects.create(number=1000, status="draft", default_stage="onboarding")
+    StageRule.objects.bulk_create(
+        StageRule(ruleset=stored, position=n, stage=stage, condition=condition)
+        for n, (stage, condition) in enumerate(rules, start=1)
+    )
+    customer = Customer.objects.create(external_id="offsets")
+    Customer.objects.filter(pk=customer.pk).update(created_at=NOW - created_hours * HOUR)
+    customer.refresh_from_db()
+    Signal.objects.bulk_create(
+        Signal(
+            customer=customer,
+            kind=kind,
+            direction="out" if kind == "contact" else "in",
+            occurred_at=NOW - hours * HOUR + minutes * HOUR / 60,
+            received_at=NOW,
+            ticket_ref=ref if kind.startswith("ticket") else "",
+            issue_key="terminal" if kind == "ticket_opened" else "",
+            source="prop",
+            idempotency_key=str(n),
+        )
+        for n, (kind, hours, ref, minutes) in enumerate(signals)
+    )
+    try:
+        ruleset = ruleset_compile(stored)
+        every_day = dataclasses.replace(ruleset, day_offsets=EVERY_DAY)
+        assert _history(customer, ruleset) == _history(customer, every_day), rules
+    finally:
+        Customer.objects.all().delete()
+        stored.delete()
+
+
+def _offsets(*conditions: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    stored = StageRuleSet.objects.create(number=1001, status="draft", default_stage="active")
+    for n, condition in enumerate(conditions, start=1):
+        StageRule.objects.create(ruleset=stored, position=n, stage="crisis", condition=condition)
+    return time_offsets(list(ruleset_compile(stored).rules))
+
+
+def test_the_default_rules_count_days_after_signals_and_one_after_a_stage_begins():
+    ruleset = ruleset_compile(StageRuleSet.objects.get(status="published"))
+    assert ruleset.day_offsets == (0, 90, 180, 181, 365, 366)
+    # The at_risk rule reads the stage held before: a stage entered is seen one day later.
+    assert ruleset.stage_day_offsets == (1,)
+
+
+def test_days_in_stage_counts_from_the_start_of_the_stage():
+    assert _offsets("days_in_stage >= 3 and contacts_7d > 1") == ((0, 7), (1, 3, 4))
+
+
+def test_a_fractional_constant_gives_the_whole_days_around_it():
+    assert _offsets("days_since_last_contact < 2.5") == ((0, 2, 3), ())
+
+
+def test_two_day_counts_compared_make_every_day_an_instant():
+    signal, stage = _offsets("days_since_last_purchase > days_since_last_contact")
+    assert signal == stage == tuple(range(3661))
+
+
+def _publish(*rules: tuple[str, str]):
+    from .stage_helpers import publish_rules
+
+    publish_rules(list(rules), default="active")
+
+
+def _transitions(customer: Customer) -> list[tuple]:
+    return list(StageTransition.objects.filter(customer=customer).values_list("at", "from_stage", "to_stage"))
+
+
+def test_a_stage_held_for_some_days_moves_on_exactly_then():
+    from .stage_helpers import ingest
+
+    _publish(
+        ("crisis", "open_tickets > 0"), ("at_risk", 'stage == "crisis" or stage == "at_risk" and days_in_stage < 5')
+    )
+    opened = NOW - 10 * DAY
+    ingest("m", "ticket_opened", opened, ticket_ref="T1")
+    ingest("m", "ticket_resolved", opened + 2 * DAY + HOUR, ticket_ref="T1")
+    customer = Customer.objects.get(external_id="m")
+    stage_bring_up_to(customer=customer, at=NOW)
+    resolved = opened + 2 * DAY + HOUR
+    assert _transitions(customer) == [
+        (opened, None, "crisis"),
+        (resolved, "crisis", "at_risk"),
+        (resolved + 5 * DAY, "at_risk", "active"),
+    ]
+
+
+def test_a_stage_its_own_rules_leave_at_once_is_left_a_day_later():
+    from .stage_helpers import ingest
+
+    # Entering crisis restarts days_in_stage, which makes the crisis rule fail: one day later, the
+    # rules see the stage entered and leave it.
+    _publish(("crisis", "open_tickets > 0 and (days_in_stage == null or days_in_stage >= 2)"))
+    opened = NOW - 10 * DAY
+    ingest("m", "ticket_opened", opened, ticket_ref="T1")
+    customer = Customer.objects.get(external_id="m")
+    stage_bring_up_to(customer=customer, at=opened + 4 * DAY)
+    assert _transitions(customer) == [
+        (opened, None, "crisis"),
+        (opened + DAY, "crisis", "active"),
+        (opened + 3 * DAY, "active", "crisis"),
+        (opened + 4 * DAY, "crisis", "active"),
+    ]
