@@ -39,6 +39,8 @@ class CompiledRuleSet:
     # at which a fact these rules read can cross one of their constants with no new signal.
     day_offsets: tuple[int, ...]
     stage_day_offsets: tuple[int, ...]
+    # Every fact some rule reads, in no particular order.
+    facts_read: frozenset[str] = frozenset()
 
     def stage_for(self, facts: Mapping[str, Any]) -> str:
         """First matching rule wins; `facts["stage"]` is the stage held before this evaluation."""
@@ -140,6 +142,7 @@ def _compile(ruleset: StageRuleSet) -> CompiledRuleSet:
         rules=tuple(rules),
         day_offsets=day_offsets,
         stage_day_offsets=stage_day_offsets,
+        facts_read=frozenset(name for rule in rules for name in rule.checked.facts_read),
     )
 
 

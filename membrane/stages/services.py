@@ -169,6 +169,8 @@ def _replay_customer(
         ([cursor.since] if cursor.since else [], stage_offsets),
     ]
     heap = list(_candidate_points(times=times, clocks=clocks, lo=lo, lo_inclusive=lo_inclusive, at=at))
+    # The rules need only the facts they read; a transition records them all.
+    read = [(name, fn) for name, fn in FACT_PY.items() if name in ruleset.facts_read]
     heapq.heapify(heap)
     done: set[dt.datetime] = set()
     transitions = []
@@ -178,7 +180,7 @@ def _replay_customer(
             continue
         done.add(point)
         summary = summarise(rows[: bisect.bisect_right(times, point)], at=point)
-        facts = {fact.name: FACT_PY[fact.name](customer, summary, point) for fact in CXCORE_FACTS}
+        facts = {name: fn(customer, summary, point) for name, fn in read}
         facts.update(
             stage=cursor.stage,
             previous_stage=cursor.previous,
@@ -187,6 +189,7 @@ def _replay_customer(
         stage = ruleset.stage_for(facts)
         if stage == cursor.stage:
             continue
+        facts.update((name, fn(customer, summary, point)) for name, fn in FACT_PY.items() if name not in facts)
         transitions.append(
             StageTransition(
                 customer_id=customer.pk,
