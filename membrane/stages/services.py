@@ -337,8 +337,8 @@ def _store_history(*, transitions: list[StageTransition], states: list[_StageRow
 
     `forward_only` leaves alone a stored stage evaluated through a later time than the new one (a
     set-based run that another path overtook meanwhile). On PostgreSQL each write is one statement
-    over arrays: compiling thousands of model instances into a multi-row INSERT cost more than the
-    database's work.
+    over a JSON document: compiling thousands of model instances into a multi-row INSERT cost more
+    than the database's work.
     """
     table = CustomerStage._meta.db_table
     forward = f"WHERE {table}.evaluated_through < excluded.evaluated_through" if forward_only else ""
@@ -362,45 +362,57 @@ def _store_history(*, transitions: list[StageTransition], states: list[_StageRow
         return
     recorded = timezone.now()
     with connection.cursor() as cursor:
+        # Each write binds its rows as one JSON document of arrays: arrays of values are composed
+        # value by value in Python (quotes escaped), which cost more than the database's work.
         if transitions:
             cursor.execute(
                 f"""INSERT INTO {StageTransition._meta.db_table} ({", ".join(_TRANSITION_COLUMNS)})
-                SELECT t.customer_id, t.from_stage, t.to_stage, {_FROM_US.format("t.at")}, t.facts,
-                    t.ruleset_number, t.run_id, %s
-                FROM ROWS FROM (unnest(%s::bigint[]), unnest(%s::text[]), unnest(%s::text[]), unnest(%s::bigint[]),
-                    jsonb_array_elements(%s::jsonb), unnest(%s::int[]), unnest(%s::bigint[]))
-                    AS t(customer_id, from_stage, to_stage, at, facts, ruleset_number, run_id)
+                SELECT (r->>0)::bigint, r->>1, r->>2, {_FROM_US.format("(r->>3)::bigint")}, r->4,
+                    (r->>5)::int, (r->>6)::bigint, %s
+                FROM jsonb_array_elements(%s::jsonb) AS rows(r)
                 ON CONFLICT DO NOTHING""",
                 [
                     recorded,
-                    [t.customer_id for t in transitions],
-                    [t.from_stage for t in transitions],
-                    [t.to_stage for t in transitions],
-                    [epoch_us(t.at) for t in transitions],
-                    # One document: as an array of texts, every quote in the facts was escaped in Python.
-                    json.dumps([t.facts for t in transitions]),
-                    [t.ruleset_number for t in transitions],
-                    [t.run_id for t in transitions],
+                    json.dumps(
+                        [
+                            [
+                                t.customer_id,
+                                t.from_stage,
+                                t.to_stage,
+                                epoch_us(t.at),
+                                t.facts,
+                                t.ruleset_number,
+                                t.run_id,
+                            ]
+                            for t in transitions
+                        ]
+                    ),
                 ],
             )
         if states:
             cursor.execute(
                 f"""INSERT INTO {table} ({", ".join(_STAGE_COLUMNS)})
-                SELECT s.customer_id, s.stage, {_FROM_US.format("s.since")}, s.previous_stage,
-                    {_FROM_US.format("s.evaluated_through")}, s.ruleset_number
-                FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::text[], %s::bigint[], %s::int[])
-                    AS s(customer_id, stage, since, previous_stage, evaluated_through, ruleset_number)
+                SELECT (r->>0)::bigint, r->>1, {_FROM_US.format("(r->>2)::bigint")}, r->>3,
+                    {_FROM_US.format("(r->>4)::bigint")}, (r->>5)::int
+                FROM jsonb_array_elements(%s::jsonb) AS rows(r)
                 ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
                     previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
                     ruleset_number = excluded.ruleset_number
                 {forward}""",
                 [
-                    [s.customer_id for s in states],
-                    [s.stage for s in states],
-                    [epoch_us(s.since) for s in states],
-                    [s.previous_stage for s in states],
-                    [epoch_us(s.evaluated_through) for s in states],
-                    [s.ruleset_number for s in states],
+                    json.dumps(
+                        [
+                            [
+                                s.customer_id,
+                                s.stage,
+                                epoch_us(s.since),
+                                s.previous_stage,
+                                epoch_us(s.evaluated_through),
+                                s.ruleset_number,
+                            ]
+                            for s in states
+                        ]
+                    )
                 ],
             )
 
