@@ -29,7 +29,8 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -243,6 +244,39 @@ def _signal_rows(*, customer_ids: list[int], at: dt.datetime) -> dict[int, list[
     return rows_by_customer
 
 
+# Customers whose signals the reader fetches while the ones before are evaluated.
+READ_AHEAD = 1000
+
+
+class _SignalReader:
+    """Reads customers' signals in a thread of its own, on a connection of its own, one part ahead.
+
+    The incremental run then evaluates one part (Python) while the database reads the next, instead
+    of waiting for it. The second connection sees what is committed, which holds every signal of the
+    changes the run took (committed with them); a caller inside a transaction of its own (a test,
+    for one) reads on its own connection instead.
+    """
+
+    def __init__(self):
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signal-reader")
+
+    def ahead(self, parts: list[list], *, at: dt.datetime) -> Iterator[dict[int, list[tuple]]]:
+        """Each part's signals (as _signal_rows), the next part's read started before this one is given."""
+        pending = None
+        for part in parts:
+            started = self.pool.submit(_signal_rows, customer_ids=[customer.pk for customer in part], at=at)
+            if pending is not None:
+                yield pending.result()
+            pending = started
+        if pending is not None:
+            yield pending.result()
+
+    def close(self) -> None:
+        # Run in the reader's thread, where `connection` is the reader's own.
+        self.pool.submit(lambda: connection.close()).result()
+        self.pool.shutdown()
+
+
 def _bring_up_locked(
     *,
     customers: list[Customer] | list[_Claimed],
@@ -250,10 +284,12 @@ def _bring_up_locked(
     ruleset: CompiledRuleSet,
     run: EvaluationRun | None = None,
     stored: dict[int, CustomerStage | _Stored] | None = None,
+    reader: _SignalReader | None = None,
 ) -> tuple[dict[int, StageState], int]:
     """Brings customers (rows locked by the caller, fresh dirty_since) up to `at`; returns states and transitions.
 
-    `stored` is each one's stored stage when the caller read them with the customers (absent: none).
+    `stored` is each one's stored stage when the caller read them with the customers (absent: none);
+    `reader` reads their signals ahead on a connection of its own (absent: on the caller's).
     """
     # Marked dirty in the row itself: cleared below once evaluated.
     marked = [c.pk for c in customers if c.dirty_since is not None and c.dirty_since <= at]
@@ -293,28 +329,34 @@ def _bring_up_locked(
         else:
             plans[customer.pk] = (_Cursor(last.to_stage, last.at, last.from_stage), rewind, True)
 
-    rows_by_customer = _signal_rows(customer_ids=list(plans), at=at) if plans else {}
     run_id = run.pk if run is not None else None
-
     new_transitions: list[StageTransition] = []
     new_states: list[_StageRow] = []
-    for customer in customers:
-        if customer.pk not in plans:
-            continue
-        cursor, lo, inclusive = plans[customer.pk]
-        rows = rows_by_customer.get(customer.pk, [])
-        if lo is None:
-            # A history from the start: the customer begins at their creation or first signal.
-            lo = min([customer.created_at] + [row[2] for row in rows[:1]])
-        transitions, cursor = _replay_customer(
-            customer=customer, rows=rows, cursor=cursor, lo=lo, lo_inclusive=inclusive, at=at, ruleset=ruleset
-        )
-        for transition in transitions:
-            transition.run_id = run_id
-        new_transitions.extend(transitions)
-        results[customer.pk] = cursor.state_at(at, ruleset.default_stage)
-        if cursor.stage is not None:
-            new_states.append(_StageRow(customer.pk, cursor.stage, cursor.since, cursor.previous, at, ruleset.number))
+    planned = [customer for customer in customers if customer.pk in plans]
+    if reader is None:
+        parts = [planned] if planned else []
+        reads = (_signal_rows(customer_ids=[customer.pk for customer in part], at=at) for part in parts)
+    else:
+        parts = [planned[i : i + READ_AHEAD] for i in range(0, len(planned), READ_AHEAD)]
+        reads = reader.ahead(parts, at=at)
+    for part, rows_by_customer in zip(parts, reads, strict=True):
+        for customer in part:
+            cursor, lo, inclusive = plans[customer.pk]
+            rows = rows_by_customer.get(customer.pk, [])
+            if lo is None:
+                # A history from the start: the customer begins at their creation or first signal.
+                lo = min([customer.created_at] + [row[2] for row in rows[:1]])
+            transitions, cursor = _replay_customer(
+                customer=customer, rows=rows, cursor=cursor, lo=lo, lo_inclusive=inclusive, at=at, ruleset=ruleset
+            )
+            for transition in transitions:
+                transition.run_id = run_id
+            new_transitions.extend(transitions)
+            results[customer.pk] = cursor.state_at(at, ruleset.default_stage)
+            if cursor.stage is not None:
+                new_states.append(
+                    _StageRow(customer.pk, cursor.stage, cursor.since, cursor.previous, at, ruleset.number)
+                )
     _store_history(transitions=new_transitions, states=new_states)
     # Every signal up to `at` is now in the history; later ones are reached from evaluated_through.
     # Their stored facts were computed without the new signals: forgotten, they are computed again
@@ -530,13 +572,17 @@ def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANG
     ruleset = published_ruleset()
     now = timezone.now()
     run = EvaluationRun.objects.create(kind=EvaluationRunKind.CHANGED, as_of=at, started_at=now, heartbeat_at=now)
+    # Outside any transaction of the caller's, what a second connection sees is what the run sees.
+    reader = _SignalReader() if connection.vendor == "postgresql" and not connection.in_atomic_block else None
     try:
         while True:
             with transaction.atomic():
                 customers, stored = _claim_changed(at=at, batch=batch)
                 if not customers:
                     break
-                _, transitions = _bring_up_locked(customers=customers, at=at, ruleset=ruleset, run=run, stored=stored)
+                _, transitions = _bring_up_locked(
+                    customers=customers, at=at, ruleset=ruleset, run=run, stored=stored, reader=reader
+                )
                 EvaluationRun.objects.filter(pk=run.pk).update(
                     customers=F("customers") + len(customers),
                     transitions=F("transitions") + transitions,
@@ -547,6 +593,9 @@ def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANG
     except Exception as exc:
         _run_finish(run, outcome=RunOutcome.FAILED, error=repr(exc))
         raise
+    finally:
+        if reader is not None:
+            reader.close()
     return _run_finish(run, outcome=RunOutcome.SUCCEEDED)
 
 

@@ -1,0 +1,75 @@
+"""The incremental run outside a caller's transaction reads signals ahead on a connection of its own
+(PostgreSQL): it stores exactly what the run reading on its own connection stores."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.db import connection
+
+import membrane.stages.services
+from cxcore.models import Customer, CustomerChange, Signal
+from membrane.models import CustomerStage, EvaluationRun, StageTransition
+from membrane.stages.services import stages_evaluate_changed
+
+from .stage_helpers import NOW
+from .test_stage_set_based_agreement import random_customer
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a second connection sees only committed rows: PostgreSQL only"
+)
+
+
+def outcome() -> tuple:
+    transitions = StageTransition.objects.order_by("customer__external_id", "at")
+    stages = CustomerStage.objects.order_by("customer__external_id")
+    return (
+        list(transitions.values_list("customer__external_id", "from_stage", "to_stage", "at")),
+        list(stages.values_list("customer__external_id", "stage", "since", "evaluated_through")),
+    )
+
+
+def requeue() -> None:
+    """Forget the history and queue every customer's signals again, as the ingest did."""
+    StageTransition.objects.all().delete()
+    CustomerStage.objects.all().delete()
+    CustomerChange.objects.bulk_create(
+        CustomerChange(customer_id=customer_id, since=occurred_at)
+        for customer_id, occurred_at in Signal.objects.values_list("customer_id", "occurred_at")
+    )
+
+
+# Committed for real, so the reader's connection sees them; the seeded stage rules are restored after.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_reading_ahead_stores_what_reading_in_turn_stores(monkeypatch):
+    rng = random.Random(20261125)
+    for n in range(23):
+        random_customer(rng, f"r{n}", horizon_days=rng.choice([20, 200]))
+    assert CustomerChange.objects.exists() and not connection.in_atomic_block
+    # Parts of 3 customers in batches of 10: reads run ahead within a batch, across several batches.
+    monkeypatch.setattr(membrane.stages.services, "READ_AHEAD", 3)
+    ahead_reads = []
+    reader = membrane.stages.services._SignalReader
+
+    class CountingReader(reader):
+        def ahead(self, parts, *, at):
+            ahead_reads.append(len(parts))
+            return super().ahead(parts, at=at)
+
+    monkeypatch.setattr(membrane.stages.services, "_SignalReader", CountingReader)
+    run = stages_evaluate_changed(at=NOW, batch=10)
+    read_ahead = outcome()
+
+    requeue()
+    monkeypatch.setattr(membrane.stages.services, "_SignalReader", lambda: None)
+    in_turn = stages_evaluate_changed(at=NOW, batch=10)
+
+    assert outcome() == read_ahead
+    assert ahead_reads == [4, 4, 1]  # 23 customers: batches of 10, 10 and 3
+    assert (run.customers, run.outcome) == (in_turn.customers, in_turn.outcome) == (23, "succeeded")
+    assert len(read_ahead[0]) >= 23
+    assert not CustomerChange.objects.filter(since__lte=NOW).exists()
+    assert Customer.objects.count() == 23
+    assert EvaluationRun.objects.filter(outcome="succeeded").count() == 2
+    assert len({stage for _, stage, _, _ in read_ahead[1]}) > 1
