@@ -124,7 +124,8 @@ class ScratchDatabase:
 
     def __init__(self, *, keep: bool):
         self.keep = keep
-        self.name = f"cxm_bench_decisions_{os.getpid()}"
+        # Named after the database DATABASE_URL names, so a run stays within that database's prefix.
+        self.name = f"{connection.settings_dict['NAME']}_decisions_{os.getpid()}"
         self.old_name = ""
         self.saved_env: dict[str, str | None] = {}
 
