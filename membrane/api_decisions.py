@@ -159,14 +159,13 @@ class DecisionView(APIView):
 
     def key_read_with_customer(self, request) -> str | None:
         """The bearer key whose token post() reads with the customer; None when authenticated as usual."""
-        authenticators = request.authenticators
-        if (
-            "_user" in request.__dict__
-            or not authenticators
-            or not isinstance(authenticators[0], BearerTokenAuthentication)
-        ):
+        if "_user" in request.__dict__:
             return None
-        return bearer_key(request)
+        if not hasattr(self, "_deferred_key"):  # a view instance serves one request
+            authenticators = request.authenticators
+            bearer_first = bool(authenticators) and isinstance(authenticators[0], BearerTokenAuthentication)
+            self._deferred_key = bearer_key(request) if bearer_first else None
+        return self._deferred_key
 
     def perform_authentication(self, request) -> None:
         if self.key_read_with_customer(request) is None:
