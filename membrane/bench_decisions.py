@@ -455,9 +455,15 @@ class Decisions(Benchmark):
         parser.add_argument("--seconds", type=int, default=10, help="wrk duration per round and endpoint")
         parser.add_argument("--rounds", type=int, default=2, help="bare, api alternations; medians reported")
         parser.add_argument("--connections", type=int, default=8)
-        parser.add_argument("--threads", type=int, default=2)
+        parser.add_argument("--threads", type=int, default=2, help="wrk threads")
         parser.add_argument(
             "--workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)), help="as bin/console (2)"
+        )
+        parser.add_argument(
+            "--worker-threads",
+            type=int,
+            default=1,
+            help="threads per worker (above 1, gunicorn's gthread worker), for both endpoints alike",
         )
         parser.add_argument("--keep-db", action="store_true", help="keep the scratch database")
 
@@ -493,7 +499,7 @@ class Decisions(Benchmark):
         whole = measure_decision_make(external_ids=external_ids, samples=options["decisions"], rng=rng)
         _, key = api_token_create(name="bench-decisions", scopes=["decide"])
         rounds = []
-        with Gunicorn(workers=options["workers"]) as server:
+        with Gunicorn(workers=options["workers"], threads=options["worker_threads"]) as server:
             wrk = {
                 "port": server.port,
                 "key": key,
@@ -533,7 +539,8 @@ class Decisions(Benchmark):
         )
         report.line(
             f"(3) wrk -t{options['threads']} -c{options['connections']} {options['seconds']} s per endpoint and "
-            f"round, gunicorn config.wsgi with {options['workers']} sync workers, loopback"
+            f"round, gunicorn config.wsgi with {options['workers']} workers of {options['worker_threads']} "
+            "thread(s), loopback"
         )
         for sql in whole["examples"]:
             report.line(f"    {sql}")
