@@ -405,6 +405,49 @@ end
 """
 
 
+def _cpu_seconds(pids: set[int]) -> dict[int, float]:
+    """User + system CPU seconds of each of these processes so far (Linux /proc; gone ones are left out)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return seconds
+
+
+def _serving_pids(server: Gunicorn) -> set[int]:
+    """gunicorn's workers and the PostgreSQL backends of the scratch database other than this process's."""
+    pids: set[int] = set()
+    master = server.process.pid
+    try:
+        for task in os.listdir(f"/proc/{master}/task"):
+            with open(f"/proc/{master}/task/{task}/children") as children:
+                pids.update(int(pid) for pid in children.read().split())
+    except OSError:
+        pass
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids.update(pid for (pid,) in cursor.fetchall())
+    return pids
+
+
+def run_wrk_measuring_cpu(*, server: Gunicorn, **kwargs) -> dict[str, float]:
+    """run_wrk, plus the CPU the serving processes spent per request: a figure that the other load on a
+    shared machine disturbs far less than requests/s, since it counts work, not waiting for a core."""
+    before = _cpu_seconds(_serving_pids(server))
+    result = run_wrk(**kwargs)
+    after = _cpu_seconds(_serving_pids(server) | set(before))
+    spent = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+    result["cpu_us"] = spent / max(result["requests"], 1) * 1e6
+    return result
+
+
 def run_wrk(
     *, port: int, path_: str, key: str, external_ids: list[str], seconds: int, threads: int, connections: int, seed: int
 ) -> dict[str, float]:
@@ -510,8 +553,8 @@ class Decisions(Benchmark):
             run_wrk(path_=BARE_PATH, seconds=2, seed=0, **wrk)  # warm both endpoints in every worker
             self._warm_requests = run_wrk(path_=API_PATH, seconds=2, seed=0, **wrk)["requests"]
             for n in range(1, options["rounds"] + 1):
-                bare = run_wrk(path_=BARE_PATH, seconds=options["seconds"], seed=n, **wrk)
-                api = run_wrk(path_=API_PATH, seconds=options["seconds"], seed=n, **wrk)
+                bare = run_wrk_measuring_cpu(server=server, path_=BARE_PATH, seconds=options["seconds"], seed=n, **wrk)
+                api = run_wrk_measuring_cpu(server=server, path_=API_PATH, seconds=options["seconds"], seed=n, **wrk)
                 rounds.append((bare, api))
         # Every answer is in the log: the in-process decisions (with their warm-up) and every API request.
         from membrane.models.decisions import DecisionLog
@@ -527,6 +570,8 @@ class Decisions(Benchmark):
         bare_p99 = statistics.median(b["p99_ms"] for b, _ in rounds)
         api_p99 = statistics.median(a["p99_ms"] for _, a in rounds)
         rps_ratio = bare_rps / api_rps
+        bare_cpu = statistics.median(b["cpu_us"] for b, _ in rounds)
+        api_cpu = statistics.median(a["cpu_us"] for _, a in rounds)
         p99_ratio = api_p99 / bare_p99
 
         report.line()
@@ -582,6 +627,9 @@ class Decisions(Benchmark):
                     "",
                 )
             )
+        rows.append(("CPU per request, bare view", f"{bare_cpu:,.0f} µs", "", "", ""))
+        rows.append(("CPU per request, POST /decisions", f"{api_cpu:,.0f} µs", "", "", ""))
+        rows.append(("CPU per request: api / bare", f"{api_cpu / bare_cpu:.2f}", "", "", ""))
         rows.append(("API req/s: bare / api", f"{rps_ratio:.2f}", "", "<= 3", _ok(rps_ratio <= TARGET_RPS_RATIO)))
         rows.append(("API p99: api / bare", f"{p99_ratio:.2f}", "", "< 3", _ok(p99_ratio < TARGET_P99_RATIO)))
         report.table(["measure", "median", "p99", "goal", ""], rows)
@@ -601,6 +649,8 @@ class Decisions(Benchmark):
             "bare_p99_ms": round(bare_p99, 2),
             "api_p99_ms": round(api_p99, 2),
             "rps_ratio": round(rps_ratio, 2),
+            "bare_cpu_us": round(bare_cpu),
+            "api_cpu_us": round(api_cpu),
             "p99_ratio": round(p99_ratio, 2),
             "ok_engine": engine["median_us"] < TARGET_ENGINE_US,
             "ok_decision_make": whole["median_ms"] < TARGET_DECISION_MS,
