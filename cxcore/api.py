@@ -9,8 +9,9 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, parsers, renderers, status
+from rest_framework.parsers import get_encoding
 from rest_framework.response import Response
-from rest_framework.utils import encoders
+from rest_framework.utils import encoders, json
 from rest_framework.views import APIView
 
 from .authentication import TokenUser, scope_required
@@ -35,13 +36,22 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's parser, plus: absurdly nested JSON is a 400, not a RecursionError (a 500)."""
+    """DRF's parser, plus: absurdly nested JSON is a 400, not a RecursionError (a 500).
+
+    It decodes the body in one piece rather than through a codecs stream reader, as json.load would
+    read it all anyway: the same result and errors, for less work on every request.
+    """
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = get_encoding(parser_context or {})
         try:
-            return super().parse(stream, media_type, parser_context)
+            return json.loads(
+                stream.read().decode(encoding), parse_constant=json.strict_constant if self.strict else None
+            )
         except RecursionError:
             raise exceptions.ParseError("JSON nested too deeply.") from None
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
 
 
 def invalid(detail: str, errors: list[dict[str, Any]]) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 from django.db import connection
 from django.utils import timezone
@@ -35,6 +36,60 @@ def token_for_key(key: str) -> ApiToken | None:
     return None if row is None else tokens.instance(row)
 
 
+@dataclass(frozen=True)
+class TokenSelect:
+    """The token lookup as a subquery, for a statement that reads the token with its own rows.
+
+    `sql` selects `tokens`' columns (read in binary, see cxcore.db.hot_cursor) of the unrevoked token
+    whose hash is bound to the `key_hash` placeholder in `params`; `tokens.instance()` makes the row
+    the ApiToken that token_for_key would have returned.
+    """
+
+    sql: str
+    params: tuple
+    tokens: RowModel
+    key_hash: str = _KEY_HASH
+
+
+@functools.cache
+def token_select(alias: str) -> TokenSelect:
+    """The lookup of token_for_key (by key hash, unless revoked) for PostgreSQL, the table named `alias`."""
+    tokens = RowModel(ApiToken)
+    quote = connection.ops.quote_name
+    key_hash, revoked_at = (
+        f"{alias}.{quote(ApiToken._meta.get_field(name).column)}" for name in ("key_hash", "revoked_at")
+    )
+    return TokenSelect(
+        sql=(
+            f"SELECT {', '.join(tokens.columns(alias, binary=True))} FROM {quote(ApiToken._meta.db_table)} AS {alias} "
+            f"WHERE {key_hash} = %s AND {revoked_at} IS NULL"
+        ),
+        params=(_KEY_HASH,),
+        tokens=tokens,
+    )
+
+
+def bearer_key(request) -> str | None:
+    """The key of an `Authorization: Bearer <key>` header; None without one; AuthenticationFailed if malformed."""
+    header = authentication.get_authorization_header(request).split()
+    if not header or header[0].lower() != BearerTokenAuthentication.keyword.lower().encode():
+        return None
+    if len(header) != 2:
+        raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
+    return header[1].decode(errors="replace")
+
+
+def token_accept(token: ApiToken | None) -> tuple[TokenUser, ApiToken]:
+    """The (user, auth) of a request that presented this token (None: unknown or revoked, a 401)."""
+    if token is None:
+        raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+    # One write per minute at most: the hot path should not update a row per request.
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return TokenUser(token), token
+
+
 class TokenUser:
     """The identity of an integration calling with a token (not a console user)."""
 
@@ -56,20 +111,8 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower() != self.keyword.lower().encode():
-            return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed("Authorization header must be 'Bearer <token>'.")
-        key = header[1].decode(errors="replace")
-        token = token_for_key(key)
-        if token is None:
-            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
-        # One write per minute at most: the hot path should not update a row per request.
-        now = timezone.now()
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        return TokenUser(token), token
+        key = bearer_key(request)
+        return None if key is None else token_accept(token_for_key(key))
 
     def authenticate_header(self, request) -> str:
         return self.keyword

@@ -108,8 +108,9 @@ def free_port() -> int:
 class Gunicorn:
     """A real gunicorn serving this project on a free loopback port, against the same database."""
 
-    def __init__(self, *, workers: int = 2, app: str = "config.wsgi", startup_timeout: float = 30.0):
+    def __init__(self, *, workers: int = 2, threads: int = 1, app: str = "config.wsgi", startup_timeout: float = 30.0):
         self.workers = workers
+        self.threads = threads  # more than 1: gunicorn's threaded worker (gthread) instead of sync
         self.app = app
         self.startup_timeout = startup_timeout
         self.port = 0
@@ -125,6 +126,7 @@ class Gunicorn:
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
         }
         command = [sys.executable, "-m", "gunicorn", self.app, "--workers", str(self.workers)]
+        command += ["--threads", str(self.threads)]
         command += ["--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"]
         self.process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)
         deadline = time.monotonic() + self.startup_timeout

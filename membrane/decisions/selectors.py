@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import DateTimeField, F, QuerySet, Value
 
+from cxcore.authentication import token_for_key, token_select
 from cxcore.db import RowModel, hot_cursor
 from cxcore.facts.per_customer import SIGNAL_COLUMNS
-from cxcore.models import Customer, Direction, Signal, SignalKind
+from cxcore.models import ApiToken, Customer, Direction, Signal, SignalKind
 from cxcore.selectors import customer_changes_since
 from membrane.models import CustomerStage
 from membrane.stages.rules import STAMP_FIELDS, published_stamp_annotations
@@ -80,12 +81,13 @@ class _OneStatement:
 
     sql: str
     params: tuple
-    customers: RowModel  # the customer's fields come first in the row
+    customers: RowModel  # the customer's fields come first in the row (after the token's, if read)
     annotations: tuple[str, ...]  # then these, then an array per signal column
+    tokens: RowModel | None = None  # with_token: the API token's fields come first
 
 
 @functools.cache
-def _one_statement() -> _OneStatement:
+def _one_statement(*, with_token: bool = False) -> _OneStatement:
     quote = connection.ops.quote_name
     customers = RowModel(Customer)
     queryset = _customers().filter(external_id=_EXTERNAL_ID).order_by()
@@ -103,21 +105,39 @@ def _one_statement() -> _OneStatement:
         f"(SELECT {', '.join(arrays)} FROM {quote(Signal._meta.db_table)} "
         f"WHERE {quote(Signal._meta.get_field('customer').column)} = c.{quote(Customer._meta.pk.column)}) AS s ON true"
     )
+    params = (*params, *(SignalKind.CONTACT.value, Direction.OUT.value) * len(CONTACT_COLUMNS))
+    if not with_token:
+        return _OneStatement(sql=sql, params=params, customers=customers, annotations=annotations)
+    # One row whatever is found: the token's columns (null when the key is unknown or revoked), then the
+    # customer's (null when there is no such customer).
+    token = token_select("t")
     return _OneStatement(
-        sql=sql,
-        params=(*params, *(SignalKind.CONTACT.value, Direction.OUT.value) * len(CONTACT_COLUMNS)),
+        sql=(
+            f"SELECT tok.*, d.* FROM (SELECT 1) AS one LEFT JOIN ({token.sql}) AS tok ON true "
+            f"LEFT JOIN ({sql}) AS d ON true"
+        ),
+        params=(*token.params, *params),
         customers=customers,
         annotations=annotations,
+        tokens=token.tokens,
     )
 
 
-def _customer_with_signals(external_id: str) -> Customer | None:
-    statement = _one_statement()
+def _customer_with_signals(external_id: str, *, key_hash: str | None = None) -> tuple[Customer | None, ApiToken | None]:
+    statement = _one_statement(with_token=key_hash is not None)
+    bound = {_EXTERNAL_ID: external_id}
+    if key_hash is not None:
+        bound[token_select("t").key_hash] = key_hash
     with hot_cursor(binary=True) as cursor:
-        cursor.execute(statement.sql, [external_id if p == _EXTERNAL_ID else p for p in statement.params])
+        cursor.execute(statement.sql, [bound.get(p, p) if isinstance(p, str) else p for p in statement.params])
         row = cursor.fetchone()
-    if row is None:
-        return None
+    token = None
+    if statement.tokens is not None:
+        n = len(statement.tokens.fields)
+        token = None if row[0] is None else statement.tokens.instance(row)
+        row = row[n:]
+    if row is None or row[0] is None:
+        return None, token
     customer = statement.customers.instance(row)
     n, m = len(statement.customers.fields), len(statement.annotations)
     for name, value in zip(statement.annotations, row[n : n + m], strict=True):
@@ -127,7 +147,7 @@ def _customer_with_signals(external_id: str) -> Customer | None:
         rows=list(zip(*arrays[: len(SIGNAL_COLUMNS)], strict=True)),
         contacts=list(zip(*arrays[len(SIGNAL_COLUMNS) :], strict=True)),
     )
-    return _preloaded(customer, raw=False)
+    return _preloaded(customer, raw=False), token
 
 
 def customer_for_decision(*, external_id: str) -> Customer | None:
@@ -138,11 +158,22 @@ def customer_for_decision(*, external_id: str) -> Customer | None:
     decision about them uses once (services.decision_evaluate) whatever time it asks about.
     """
     if connection.vendor == "postgresql":
-        return _customer_with_signals(external_id)
+        return _customer_with_signals(external_id)[0]
     sql, params = _lookup_sql(connection.vendor)
     bound = [external_id if param == _EXTERNAL_ID else param for param in params]
     customer = next(iter(Customer.objects.raw(sql, bound)), None)
     return None if customer is None else _preloaded(customer, raw=True)
+
+
+def customer_and_token_for_decision(*, external_id: str, key: str) -> tuple[Customer | None, ApiToken | None]:
+    """customer_for_decision, and the API token of `key` as token_for_key finds it (None: unknown or revoked).
+
+    On PostgreSQL the token is read in the customer's statement: the decision API, which must look
+    its caller's token up anyway, saves a round trip.
+    """
+    if connection.vendor == "postgresql":
+        return _customer_with_signals(external_id, key_hash=ApiToken.hash_key(key))
+    return customer_for_decision(external_id=external_id), token_for_key(key)
 
 
 def customers_for_decisions(*, external_ids: Iterable[str]) -> dict[str, Customer]:
