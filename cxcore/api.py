@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from . import json_fast
 from .authentication import TokenUser, scope_required
+from .gc_pause import collector_paused
 from .models import Customer, Role
 from .schemas import CUSTOMER_PROFILE, SIGNAL_ITEM, FieldError, InvalidInput, aware_datetime
 from .selectors import customer_360, customer_profile
@@ -231,6 +232,10 @@ class SignalBatchView(APIView):
         ],
     )
     def post(self, request):
+        with collector_paused():
+            return self._post(request)
+
+    def _post(self, request):
         body, bad = _body(request)
         if bad:
             return bad
