@@ -21,6 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
+from . import json_fast
 from .selectors import vocabulary_has_key, vocabulary_keys
 
 
@@ -203,11 +204,13 @@ def json_object_text(value: Any) -> str:
     """A JSON object, returned as its JSON text: validating it means encoding it anyway."""
     if not isinstance(value, dict):
         raise FieldError("Must be a JSON object.")
-    try:
-        dumped = _PAYLOAD_ENCODER.encode(value)
-        dumped.encode("utf-8")
-    except (ValueError, RecursionError):
-        raise FieldError("Must be plain JSON (finite numbers, valid Unicode, bounded depth).") from None
+    dumped = json_fast.dumps_object(value)
+    if dumped is None:
+        try:
+            dumped = _PAYLOAD_ENCODER.encode(value)
+            dumped.encode("utf-8")
+        except (ValueError, RecursionError):
+            raise FieldError("Must be plain JSON (finite numbers, valid Unicode, bounded depth).") from None
     if "\\u0000" in dumped:
         raise FieldError("Must not contain NUL characters.")
     return dumped
