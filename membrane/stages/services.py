@@ -689,7 +689,8 @@ def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, di
 
 
 def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun | None):
-    """Facts and stages of the customers lo <= id < hi as of `as_of`; returns (customers evaluated, transitions).
+    """Facts and stages of the customers lo <= id < hi as of `as_of`; returns (customers evaluated, transitions,
+    facts computed again).
 
     The stored facts are brought to `as_of` first (only those that time or new signals changed are
     computed again from the signals); then the rules, compiled to one CASE over them, give each
@@ -698,7 +699,7 @@ def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRu
     """
     from cxcore.facts import set_based
 
-    set_based.facts_refresh(at=as_of, id_range=(lo, hi))
+    refreshed = set_based.facts_refresh(at=as_of, id_range=(lo, hi))
     params = set_based.facts_params(connection.vendor, at=as_of)
     params.update(lo=lo, hi=hi)
     evaluated, stage_params = _stage_sql(ruleset=ruleset, as_of=as_of)
@@ -724,7 +725,7 @@ def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRu
     ]
     states = [_StageRow(pk, new, as_of, old, as_of, ruleset.number) for pk, old, new, _ in rows]
     _store_history(transitions=transitions, states=states, forward_only=True)
-    return customers, len(transitions)
+    return customers, len(transitions), refreshed
 
 
 def evaluation_run_start(
@@ -776,11 +777,14 @@ def stages_evaluate_all(
         return _run_finish(run, outcome=RunOutcome.SUCCEEDED)
     chunk_size = max(1, math.ceil((run.last_id - run.first_id + 1) / max(run.chunks_total, 1)))
     lo = run.first_id if run.done_through_id is None else run.done_through_id + 1
+    evaluated = refreshed = 0
     try:
         while lo <= run.last_id:
             hi = min(lo + chunk_size - 1, run.last_id)
             with transaction.atomic():
-                customers, transitions = _evaluate_range(lo=lo, hi=hi + 1, as_of=as_of, ruleset=ruleset, run=run)
+                customers, transitions, computed = _evaluate_range(
+                    lo=lo, hi=hi + 1, as_of=as_of, ruleset=ruleset, run=run
+                )
                 EvaluationRun.objects.filter(pk=run.pk).update(
                     done_through_id=hi,
                     chunks_done=F("chunks_done") + 1,
@@ -789,10 +793,26 @@ def stages_evaluate_all(
                     heartbeat_at=timezone.now(),
                 )
             lo = hi + 1
+            evaluated += customers
+            refreshed += computed
     except Exception as exc:
         _run_finish(run, outcome=RunOutcome.FAILED, error=repr(exc))
         raise
+    if refreshed * 2 > evaluated:
+        _analyze_after_rewrite()
     return _run_finish(run, outcome=RunOutcome.SUCCEEDED)
+
+
+def _analyze_after_rewrite() -> None:
+    """Fresh planner statistics for the tables a run rewrote most of (a first run, after an import).
+
+    The next runs' plans depend on them (how many facts rows a range holds): autovacuum gathers them
+    in time where it runs, not where it is off.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {CustomerFacts._meta.db_table}, {CustomerStage._meta.db_table}")
 
 
 def stages_replay(*, since: dt.datetime, until: dt.datetime, step: dt.timedelta) -> list[EvaluationRun]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 import membrane.stages.services
 from cxcore.models import Customer
@@ -83,3 +84,15 @@ def test_the_incremental_run_claims_dirty_customers_and_clears_them(db):
     assert not Customer.objects.filter(dirty_since__isnull=False).exists()
     assert CustomerStage.objects.get(customer__external_id="p1").stage == "crisis"
     assert EvaluationRun.objects.filter(kind="changed").count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
+def test_a_run_that_computed_most_facts_again_leaves_fresh_planner_statistics(db):
+    population()
+    stages_evaluate_all(as_of=NOW, chunk_size=4)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples FROM pg_class"
+            " WHERE relname IN ('cxcore_customerfacts', 'membrane_customerstage')"
+        )
+        assert dict(cursor.fetchall()) == {"cxcore_customerfacts": 12, "membrane_customerstage": 12}
