@@ -53,6 +53,13 @@ class FactDef:
     # count loses a signal `window_days` after it happened.
     counts_days: bool = False
     window_days: int | None = None
+    # The instants that clock counts from: signals of these kinds, any signal (ANY_SIGNAL), or the
+    # start of tenure (START).
+    clock_from: tuple[str, ...] = ()
+
+
+ANY_SIGNAL = "*"
+START = "start"
 
 
 CXCORE_FACTS: tuple[FactDef, ...] = (
@@ -67,6 +74,7 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         420,
         nullable=True,
         counts_days=True,
+        clock_from=("start",),
     ),
     FactDef("open_tickets", "int", "Tickets open at T.", 1),
     FactDef("open_high_severity_tickets", "int", "Open tickets whose ticket_opened said severity high.", 0),
@@ -78,6 +86,7 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         5,
         nullable=True,
         counts_days=True,
+        clock_from=("ticket_opened", "ticket_reopened"),
     ),
     FactDef("open_tickets_without_eta", "int", "Open tickets without an ETA given since they were (re)opened.", 1),
     FactDef("eta_given", "bool", "Every open ticket has an ETA; true when none is open.", False),
@@ -88,9 +97,15 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         "0 when none.",
         4,
         window_days=90,
+        clock_from=("ticket_opened",),
     ),
     FactDef(
-        "tickets_resolved_30d", "int", "Distinct tickets with a ticket_resolved in the last 30 days.", 1, window_days=30
+        "tickets_resolved_30d",
+        "int",
+        "Distinct tickets with a ticket_resolved in the last 30 days.",
+        1,
+        window_days=30,
+        clock_from=("ticket_resolved",),
     ),
     FactDef(
         "days_since_last_resolution",
@@ -99,9 +114,14 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         2,
         nullable=True,
         counts_days=True,
+        clock_from=("ticket_resolved",),
     ),
-    FactDef("complaints_30d", "int", "Complaint signals in the last 30 days.", 0, window_days=30),
-    FactDef("purchases_90d", "int", "Purchase signals in the last 90 days.", 2, window_days=90),
+    FactDef(
+        "complaints_30d", "int", "Complaint signals in the last 30 days.", 0, window_days=30, clock_from=("complaint",)
+    ),
+    FactDef(
+        "purchases_90d", "int", "Purchase signals in the last 90 days.", 2, window_days=90, clock_from=("purchase",)
+    ),
     FactDef(
         "days_since_last_purchase",
         "int",
@@ -109,6 +129,7 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         40,
         nullable=True,
         counts_days=True,
+        clock_from=("purchase",),
     ),
     FactDef(
         "last_survey_score",
@@ -117,7 +138,14 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         "7.5",
         nullable=True,
     ),
-    FactDef("contacts_7d", "int", "Outbound contact signals of every team in the last 7 days.", 3, window_days=7),
+    FactDef(
+        "contacts_7d",
+        "int",
+        "Outbound contact signals of every team in the last 7 days.",
+        3,
+        window_days=7,
+        clock_from=("contact",),
+    ),
     FactDef(
         "days_since_last_contact",
         "int",
@@ -125,6 +153,7 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         12,
         nullable=True,
         counts_days=True,
+        clock_from=("contact",),
     ),
 )
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Case, CharField, Subquery, Value, When
 
 from cxcore.facts import catalogue as facts_catalogue
+from cxcore.facts.catalogue import ANY_SIGNAL, START
 from membrane.expressions.ast import And, Compare, Fact, ListLiteral, Literal, Node, Not, Or
 from membrane.models import StageRuleSet
 from membrane.models.stages import RuleSetStatus
@@ -35,9 +36,10 @@ class CompiledRuleSet:
     number: int
     default_stage: str
     rules: tuple[CompiledRule, ...]
-    # Offsets (whole days) after a signal or the customer's creation, and after the start of a stage,
-    # at which a fact these rules read can cross one of their constants with no new signal.
-    day_offsets: tuple[int, ...]
+    # Offsets (whole days) at which a fact these rules read can cross one of their constants with no
+    # new signal: after the signals of a kind, any signal or the start of tenure (a clock's key, as in
+    # FactDef.clock_from, and its offsets), and after the start of a stage.
+    signal_clocks: tuple[tuple[str, tuple[int, ...]], ...]
     stage_day_offsets: tuple[int, ...]
     # Every fact some rule reads, in no particular order.
     facts_read: frozenset[str] = frozenset()
@@ -57,25 +59,27 @@ class CompiledRuleSet:
         return Case(*whens, default=Value(self.default_stage), output_field=CharField())
 
 
-def time_offsets(rules: list[CompiledRule]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """The whole-day offsets at which time alone can change what `rules` decide: (after a signal or the
-    customer's creation, after the start of a stage).
+def time_offsets(rules: list[CompiledRule]) -> tuple[tuple[tuple[str, tuple[int, ...]], ...], tuple[int, ...]]:
+    """The whole-day offsets at which time alone can change what `rules` decide: (each clock's offsets
+    after the signals it counts from, after the start of a stage).
 
-    A windowed fact read changes when a signal leaves its window, N days after it happened. A day
-    count `d = floor((T - t) / 1 day)` compared with a constant c changes truth at t + c days (>=, <)
-    or t + (c + 1) days (>, <=): both are candidates, after a signal for cxcore's day counts and after
-    the start of the stage for days_in_stage. Two day counts compared with each other can change
-    order at any whole day after either instant: then every day up to MAX_DAY_CONSTANT is one.
+    A windowed fact read changes when a signal it counts leaves its window, N days after it happened.
+    A day count `d = floor((T - t) / 1 day)` compared with a constant c changes truth at t + c days
+    (>=, <) or t + (c + 1) days (>, <=): both are candidates, after the instants the fact counts from
+    (FactDef.clock_from: `days_since_last_purchase` from purchases) and, for days_in_stage, after the
+    start of the stage. Two day counts compared with each other can change order at any whole day
+    after any signal: then every day up to MAX_DAY_CONSTANT is one.
     """
-    # 0: the customer's creation itself, from which one with no signal yet holds a stage.
-    signal: set[int] = {0}
+    # 0 after the start: the customer's creation itself, from which one with no signal holds a stage.
+    clocks: dict[str, set[int]] = {START: {0}}
     stage: set[int] = set()
     for rule in rules:
         for node in _walk(rule.checked.node):
             if isinstance(node, Fact):
-                window = facts_catalogue.get(node.name).window_days
-                if window:
-                    signal.add(window)
+                fact = facts_catalogue.get(node.name)
+                if fact.window_days:
+                    for key in fact.clock_from or (ANY_SIGNAL,):
+                        clocks.setdefault(key, set()).add(fact.window_days)
                 if node.name in STAGE_FACTS:
                     # A rule reads the stage held before each evaluation: the one entered at an
                     # instant is first seen one whole day later (when days_in_stage turns 1), unless
@@ -83,15 +87,22 @@ def time_offsets(rules: list[CompiledRule]) -> tuple[tuple[int, ...], tuple[int,
                     stage.add(1)
             if not isinstance(node, Compare):
                 continue
-            for fact, other in ((node.left, node.right), (node.right, node.left)):
-                if not (isinstance(fact, Fact) and facts_catalogue.get(fact.name).counts_days):
+            for fact_node, other in ((node.left, node.right), (node.right, node.left)):
+                if not isinstance(fact_node, Fact):
+                    continue
+                fact = facts_catalogue.get(fact_node.name)
+                if not fact.counts_days:
                     continue
                 constants = _day_constants(other)
                 if constants is None:
                     every_day = tuple(range(MAX_DAY_CONSTANT + 1))
-                    return every_day, every_day
-                (stage if fact.name == STAGE_DAY_FACT else signal).update(constants)
-    return tuple(sorted(signal)), tuple(sorted(stage))
+                    return ((ANY_SIGNAL, every_day), (START, every_day)), every_day
+                if fact.name == STAGE_DAY_FACT:
+                    stage.update(constants)
+                    continue
+                for key in fact.clock_from or (ANY_SIGNAL,):
+                    clocks.setdefault(key, set()).update(constants)
+    return tuple((key, tuple(sorted(offsets))) for key, offsets in sorted(clocks.items())), tuple(sorted(stage))
 
 
 def _walk(node: Node) -> Iterator[Node]:
@@ -135,12 +146,12 @@ def _compile(ruleset: StageRuleSet) -> CompiledRuleSet:
     for rule in ruleset.rules.order_by("position"):
         checked = check(rule.condition, facts)
         rules.append(CompiledRule(rule.position, rule.stage, rule.condition, compile_python(checked), checked))
-    day_offsets, stage_day_offsets = time_offsets(rules)
+    signal_clocks, stage_day_offsets = time_offsets(rules)
     return CompiledRuleSet(
         number=ruleset.number,
         default_stage=ruleset.default_stage,
         rules=tuple(rules),
-        day_offsets=day_offsets,
+        signal_clocks=signal_clocks,
         stage_day_offsets=stage_day_offsets,
         facts_read=frozenset(name for rule in rules for name in rule.checked.facts_read),
     )

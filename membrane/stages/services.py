@@ -7,7 +7,7 @@ Two paths, one semantics (first matching rule wins; `stage` in a rule is the sta
   when a back-dated signal arrived (later transitions are deleted and re-derived), the rules are
   evaluated at every instant a fact can change: each signal's occurred_at, and each instant a
   day count or a window crosses a constant of the published rules (signal, start of tenure or
-  start of the stage + N whole days, N from `CompiledRuleSet.day_offsets`). Between two such
+  start of the stage + N whole days, N from `CompiledRuleSet.signal_clocks`). Between two such
   instants no fact changes, so neither can the stage: the history is exact, each transition at
   the instant it happened.
 - Set-based, for everyone (`stages_evaluate_all`): time alone moves customers (a ticket open for
@@ -51,7 +51,7 @@ from django.db.models.sql import Query
 from django.utils import timezone
 
 from cxcore.db import hot_cursor
-from cxcore.facts.catalogue import CXCORE_FACTS
+from cxcore.facts.catalogue import ANY_SIGNAL, CXCORE_FACTS, START
 from cxcore.facts.days import DaysSince, epoch_us
 from cxcore.facts.per_customer import FACT_PY, SIGNAL_COLUMNS, summarise
 from cxcore.models import Customer, CustomerFacts, Signal
@@ -159,6 +159,23 @@ def _candidate_points(
     return points
 
 
+def _signal_clocks(
+    ruleset: CompiledRuleSet, kinds_times: list[tuple[str, dt.datetime]], *, created_at: dt.datetime
+) -> list[tuple[list[dt.datetime], tuple[int, ...]]]:
+    """The rules' clocks over a customer's signals, as (bases, offsets): the signals of each kind a clock
+    counts from, every signal, or the start of tenure (the earlier of creation and the first signal)."""
+    clocks = []
+    for key, offsets in ruleset.signal_clocks:
+        if key == START:
+            bases = [min([created_at, *(time for _, time in kinds_times)])]
+        elif key == ANY_SIGNAL:
+            bases = [time for _, time in kinds_times]
+        else:
+            bases = [time for kind, time in kinds_times if kind == key]
+        clocks.append((bases, offsets))
+    return clocks
+
+
 def _replay_customer(
     *, customer: Customer, rows: list[tuple], cursor: _Cursor, lo, lo_inclusive: bool, at, ruleset: CompiledRuleSet
 ) -> tuple[list[StageTransition], _Cursor]:
@@ -166,7 +183,7 @@ def _replay_customer(
     times = [row[2] for row in rows]
     stage_offsets = ruleset.stage_day_offsets
     clocks = [
-        ([customer.created_at, *times], ruleset.day_offsets),
+        *_signal_clocks(ruleset, [(row[0], row[2]) for row in rows], created_at=customer.created_at),
         ([cursor.since] if cursor.since else [], stage_offsets),
     ]
     heap = list(_candidate_points(times=times, clocks=clocks, lo=lo, lo_inclusive=lo_inclusive, at=at))
@@ -463,15 +480,19 @@ def _nothing_to_do(
     *, customer_id: int, created_at, state: CustomerStage, at, ruleset: CompiledRuleSet, rows: list[tuple] | None
 ) -> bool:
     """True when no fact can have changed between evaluated_through and `at` (no candidate instant)."""
-    horizon = state.evaluated_through - max(ruleset.day_offsets, default=0) * DAY
+    horizon = state.evaluated_through - max((max(o) for _, o in ruleset.signal_clocks if o), default=0) * DAY
     if rows is None:
         signals = Signal.objects.filter(customer_id=customer_id, occurred_at__gt=horizon, occurred_at__lte=at)
-        times = sorted(signals.values_list("occurred_at", flat=True))
+        kinds_times = list(signals.values_list("kind", "occurred_at"))
     else:
-        times = sorted(row[2] for row in rows if horizon < row[2] <= at)
+        kinds_times = [(row[0], row[2]) for row in rows if horizon < row[2] <= at]
+    times = sorted(time for _, time in kinds_times)
     points = _candidate_points(
         times=times,
-        clocks=[([created_at, *times], ruleset.day_offsets), ([state.since], ruleset.stage_day_offsets)],
+        clocks=[
+            *_signal_clocks(ruleset, kinds_times, created_at=created_at),
+            ([state.since], ruleset.stage_day_offsets),
+        ],
         lo=state.evaluated_through,
         lo_inclusive=False,
         at=at,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from cxcore.models import Customer, Signal
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 
 HOUR = DAY / 24
 # Every base lies within this many days before NOW, so no larger offset lands in the evaluated range.
-HORIZON_DAYS = 70
+HORIZON_DAYS = 100
 EVERY_DAY = tuple(range(HORIZON_DAYS + 2))
 
 DAY_FACTS = (
@@ -80,7 +80,8 @@ rule_sets = st.lists(
 signal_specs = st.lists(
     st.tuples(
         st.sampled_from(["purchase", "complaint", "ticket_opened", "ticket_resolved", "contact", "ticket_eta_given"]),
-        st.integers(1, HORIZON_DAYS * 24 - 1),  # hours before NOW
+        # Hours before NOW; often about 90 days, so that a 90-day window ends within the horizon.
+        st.one_of(st.integers(1, HORIZON_DAYS * 24 - 1), st.integers(88 * 24, 99 * 24)),
         st.sampled_from(["T1", "T2"]),
         st.integers(0, 59),  # minutes: instants that are not whole hours
     ),
@@ -99,6 +100,15 @@ def _history(customer: Customer, ruleset) -> list[tuple]:
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rules=rule_sets, signals=signal_specs, created_hours=st.integers(24, HORIZON_DAYS * 24))
+# A purchase leaving its 90-day window, an open ticket three days old, a contact from a week ago:
+# each clock counts from its own kind of signal only.
+@example(rules=[("crisis", "purchases_90d >= 1")], signals=[("purchase", 95 * 24, "T1", 0)], created_hours=2400)
+@example(
+    rules=[("crisis", "days_since_oldest_open_ticket >= 3")],
+    signals=[("ticket_opened", 5 * 24, "T1", 7), ("purchase", 2, "T1", 0)],
+    created_hours=2400,
+)
+@example(rules=[("crisis", "contacts_7d > 0")], signals=[("contact", 9 * 24, "T1", 30)], created_hours=2400)
 def test_the_instants_evaluated_find_every_transition_of_a_daily_scan(rules, signals, created_hours):
     stored = StageRuleSet.objects.create(number=1000, status="draft", default_stage="onboarding")
     StageRule.objects.bulk_create(
@@ -124,38 +134,52 @@ def test_the_instants_evaluated_find_every_transition_of_a_daily_scan(rules, sig
     )
     try:
         ruleset = ruleset_compile(stored)
-        every_day = dataclasses.replace(ruleset, day_offsets=EVERY_DAY)
+        every_day = dataclasses.replace(ruleset, signal_clocks=(("*", EVERY_DAY), ("start", EVERY_DAY)))
         assert _history(customer, ruleset) == _history(customer, every_day), rules
     finally:
         Customer.objects.all().delete()
         stored.delete()
 
 
-def _offsets(*conditions: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def _offsets(*conditions: str) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
     stored = StageRuleSet.objects.create(number=1001, status="draft", default_stage="active")
     for n, condition in enumerate(conditions, start=1):
         StageRule.objects.create(ruleset=stored, position=n, stage="crisis", condition=condition)
-    return time_offsets(list(ruleset_compile(stored).rules))
+    signal_clocks, stage = time_offsets(list(ruleset_compile(stored).rules))
+    return dict(signal_clocks), stage
 
 
-def test_the_default_rules_count_days_after_signals_and_one_after_a_stage_begins():
+def test_the_default_rules_count_days_from_the_signals_their_facts_count_and_one_after_a_stage_begins():
     ruleset = ruleset_compile(StageRuleSet.objects.get(status="published"))
-    assert ruleset.day_offsets == (0, 90, 180, 181, 365, 366)
+    assert dict(ruleset.signal_clocks) == {
+        # tenure_days > 180, >= 365 (and the creation itself)
+        "start": (0, 180, 181, 365, 366),
+        # purchases_90d; days_since_last_purchase > 180, <= 180
+        "purchase": (90, 180, 181),
+        # max_issue_recurrence_90d
+        "ticket_opened": (90,),
+    }
     # The at_risk rule reads the stage held before: a stage entered is seen one day later.
     assert ruleset.stage_day_offsets == (1,)
 
 
 def test_days_in_stage_counts_from_the_start_of_the_stage():
-    assert _offsets("days_in_stage >= 3 and contacts_7d > 1") == ((0, 7), (1, 3, 4))
+    assert _offsets("days_in_stage >= 3 and contacts_7d > 1") == ({"start": (0,), "contact": (7,)}, (1, 3, 4))
 
 
 def test_a_fractional_constant_gives_the_whole_days_around_it():
-    assert _offsets("days_since_last_contact < 2.5") == ((0, 2, 3), ())
+    assert _offsets("days_since_last_contact < 2.5") == ({"start": (0,), "contact": (2, 3)}, ())
 
 
-def test_two_day_counts_compared_make_every_day_an_instant():
-    signal, stage = _offsets("days_since_last_purchase > days_since_last_contact")
-    assert signal == stage == tuple(range(3661))
+def test_an_open_ticket_counts_from_its_opening_or_reopening():
+    clocks, _ = _offsets("days_since_oldest_open_ticket >= 3")
+    assert clocks == {"start": (0,), "ticket_opened": (3, 4), "ticket_reopened": (3, 4)}
+
+
+def test_two_day_counts_compared_make_every_day_an_instant_after_any_signal():
+    clocks, stage = _offsets("days_since_last_purchase > days_since_last_contact")
+    assert clocks == {"*": tuple(range(3661)), "start": tuple(range(3661))}
+    assert stage == tuple(range(3661))
 
 
 def _publish(*rules: tuple[str, str]):
