@@ -116,6 +116,18 @@ class _StageRow(NamedTuple):
     ruleset_number: int | None
 
 
+class _TransitionRow(NamedTuple):
+    """A transition to write (StageTransition's columns but recorded_at)."""
+
+    customer_id: int
+    from_stage: str | None
+    to_stage: str
+    at: dt.datetime
+    facts: dict[str, Any]
+    ruleset_number: int | None
+    run_id: int | None
+
+
 @dataclass(frozen=True)
 class _Cursor:
     """The stage held at some point of a customer's history."""
@@ -177,8 +189,16 @@ def _signal_clocks(
 
 
 def _replay_customer(
-    *, customer: Customer, rows: list[tuple], cursor: _Cursor, lo, lo_inclusive: bool, at, ruleset: CompiledRuleSet
-) -> tuple[list[StageTransition], _Cursor]:
+    *,
+    customer: Customer,
+    rows: list[tuple],
+    cursor: _Cursor,
+    lo,
+    lo_inclusive: bool,
+    at,
+    ruleset: CompiledRuleSet,
+    run_id: int | None = None,
+) -> tuple[list[_TransitionRow], _Cursor]:
     """Evaluates the rules at every candidate instant in the range; returns the transitions and the final stage."""
     times = [row[2] for row in rows]
     stage_offsets = ruleset.stage_day_offsets
@@ -209,14 +229,7 @@ def _replay_customer(
             continue
         facts.update((name, fn(customer, summary, point)) for name, fn in FACT_PY.items() if name not in facts)
         transitions.append(
-            StageTransition(
-                customer_id=customer.pk,
-                from_stage=cursor.stage,
-                to_stage=stage,
-                at=point,
-                facts=_jsonable(facts),
-                ruleset_number=ruleset.number,
-            )
+            _TransitionRow(customer.pk, cursor.stage, stage, point, _jsonable(facts), ruleset.number, run_id)
         )
         cursor = _Cursor(stage, point, cursor.stage)
         # days_in_stage restarts here: its thresholds become candidate instants.
@@ -364,10 +377,15 @@ def _bring_up_locked(
                 # A history from the start: the customer begins at their creation or first signal.
                 lo = min([customer.created_at] + [row[2] for row in rows[:1]])
             transitions, cursor = _replay_customer(
-                customer=customer, rows=rows, cursor=cursor, lo=lo, lo_inclusive=inclusive, at=at, ruleset=ruleset
+                customer=customer,
+                rows=rows,
+                cursor=cursor,
+                lo=lo,
+                lo_inclusive=inclusive,
+                at=at,
+                ruleset=ruleset,
+                run_id=run_id,
             )
-            for transition in transitions:
-                transition.run_id = run_id
             new_transitions.extend(transitions)
             results[customer.pk] = cursor.state_at(at, ruleset.default_stage)
             if cursor.stage is not None:
@@ -391,7 +409,7 @@ def _bring_up_locked(
 _FROM_US = "(timestamptz 'epoch' + {} * interval '1 microsecond')"
 
 
-def _store_history(*, transitions: list[StageTransition], states: list[_StageRow], forward_only: bool = False) -> None:
+def _store_history(*, transitions: list[_TransitionRow], states: list[_StageRow], forward_only: bool = False) -> None:
     """Writes the derived transitions (a repeated one is skipped) and upserts the stored stages.
 
     `forward_only` leaves alone a stored stage evaluated through a later time than the new one (a
@@ -402,7 +420,11 @@ def _store_history(*, transitions: list[StageTransition], states: list[_StageRow
     table = CustomerStage._meta.db_table
     forward = f"WHERE {table}.evaluated_through < excluded.evaluated_through" if forward_only else ""
     if connection.vendor != "postgresql":
-        StageTransition.objects.bulk_create(transitions, ignore_conflicts=True, batch_size=2000)
+        StageTransition.objects.bulk_create(
+            [StageTransition(**transition._asdict()) for transition in transitions],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
         if forward_only:
             # bulk_create's upsert takes no condition: the overtaken rows are left out first.
             stored = dict(
@@ -732,18 +754,8 @@ def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRu
         cursor.execute(evaluated, params)
         customers, changes = cursor.fetchone()
     rows = json.loads(changes) if changes else []
-    transitions = [
-        StageTransition(
-            customer_id=pk,
-            from_stage=old,
-            to_stage=new,
-            at=as_of,
-            facts=facts,
-            ruleset_number=ruleset.number,
-            run=run,
-        )
-        for pk, old, new, facts in rows
-    ]
+    run_id = run.pk if run is not None else None
+    transitions = [_TransitionRow(pk, old, new, as_of, facts, ruleset.number, run_id) for pk, old, new, facts in rows]
     states = [_StageRow(pk, new, as_of, old, as_of, ruleset.number) for pk, old, new, _ in rows]
     _store_history(transitions=transitions, states=states, forward_only=True)
     return customers, len(transitions), refreshed
