@@ -81,6 +81,9 @@ class CustomerStage(models.Model):
     # The history of this customer is complete up to and including this time.
     evaluated_through = models.DateTimeField()
     ruleset_number = models.PositiveIntegerField(null=True)
+    # The rules kept this stage at the instant it began, seeing it held: no evaluation is due a day
+    # later for its sake (membrane.stages.services._settled). Unknown counts as not.
+    settled = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["stage"], name="customer_stage_stage_idx")]

@@ -41,6 +41,9 @@ class CompiledRuleSet:
     # FactDef.clock_from, and its offsets), and after the start of a stage.
     signal_clocks: tuple[tuple[str, tuple[int, ...]], ...]
     stage_day_offsets: tuple[int, ...]
+    # Some rule reads the stage held before (stage, previous_stage, days_in_stage): a stage just
+    # entered may fail them at once, and is then first seen by them a day later (see services).
+    follows_up: bool = False
     # Every fact some rule reads, in no particular order.
     facts_read: frozenset[str] = frozenset()
 
@@ -80,11 +83,6 @@ def time_offsets(rules: list[CompiledRule]) -> tuple[tuple[tuple[str, tuple[int,
                 if fact.window_days:
                     for key in fact.clock_from or (ANY_SIGNAL,):
                         clocks.setdefault(key, set()).add(fact.window_days)
-                if node.name in STAGE_FACTS:
-                    # A rule reads the stage held before each evaluation: the one entered at an
-                    # instant is first seen one whole day later (when days_in_stage turns 1), unless
-                    # another instant comes first.
-                    stage.add(1)
             if not isinstance(node, Compare):
                 continue
             for fact_node, other in ((node.left, node.right), (node.right, node.left)):
@@ -154,6 +152,7 @@ def _compile(ruleset: StageRuleSet) -> CompiledRuleSet:
         signal_clocks=signal_clocks,
         stage_day_offsets=stage_day_offsets,
         facts_read=frozenset(name for rule in rules for name in rule.checked.facts_read),
+        follows_up=any(name in STAGE_FACTS for rule in rules for name in rule.checked.facts_read),
     )
 
 

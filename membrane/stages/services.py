@@ -103,6 +103,7 @@ class _Stored:
     since: dt.datetime
     previous_stage: str | None
     evaluated_through: dt.datetime
+    settled: bool
 
 
 class _StageRow(NamedTuple):
@@ -114,6 +115,7 @@ class _StageRow(NamedTuple):
     previous_stage: str | None
     evaluated_through: dt.datetime
     ruleset_number: int | None
+    settled: bool = False
 
 
 class _TransitionRow(NamedTuple):
@@ -135,6 +137,8 @@ class _Cursor:
     stage: str | None = None
     since: dt.datetime | None = None
     previous: str | None = None
+    # The rules kept this stage when it began (see _settled); unknown counts as not.
+    settled: bool = False
 
     def state_at(self, at: dt.datetime, default_stage: str) -> StageState:
         if self.stage is None:
@@ -188,6 +192,25 @@ def _signal_clocks(
     return clocks
 
 
+def _settled(ruleset: CompiledRuleSet, facts: dict[str, Any], stage: str, previous: str | None) -> bool:
+    """Whether the rules keep `stage` at the instant it is entered, seeing it held (days_in_stage 0).
+
+    A stage they keep needs no evaluation a day later: until another instant, only days_in_stage
+    changes, and any of its constants is an instant of its own. One they do not keep is first seen
+    by them a day later.
+    """
+    if not ruleset.follows_up:
+        return True
+    return ruleset.stage_for({**facts, "stage": stage, "previous_stage": previous, "days_in_stage": 0}) == stage
+
+
+def _stage_offsets(ruleset: CompiledRuleSet, settled: bool) -> tuple[int, ...]:
+    """The offsets after the start of a stage: days_in_stage's constants, and one day unless settled."""
+    if settled or not ruleset.follows_up or 1 in ruleset.stage_day_offsets:
+        return ruleset.stage_day_offsets
+    return tuple(sorted((*ruleset.stage_day_offsets, 1)))
+
+
 def _replay_customer(
     *,
     customer: Customer,
@@ -201,10 +224,9 @@ def _replay_customer(
 ) -> tuple[list[_TransitionRow], _Cursor]:
     """Evaluates the rules at every candidate instant in the range; returns the transitions and the final stage."""
     times = [row[2] for row in rows]
-    stage_offsets = ruleset.stage_day_offsets
     clocks = [
         *_signal_clocks(ruleset, [(row[0], row[2]) for row in rows], created_at=customer.created_at),
-        ([cursor.since] if cursor.since else [], stage_offsets),
+        ([cursor.since] if cursor.since else [], _stage_offsets(ruleset, cursor.settled)),
     ]
     heap = list(_candidate_points(times=times, clocks=clocks, lo=lo, lo_inclusive=lo_inclusive, at=at))
     # The rules need only the facts they read; a transition records them all.
@@ -231,9 +253,10 @@ def _replay_customer(
         transitions.append(
             _TransitionRow(customer.pk, cursor.stage, stage, point, _jsonable(facts), ruleset.number, run_id)
         )
-        cursor = _Cursor(stage, point, cursor.stage)
+        settled = _settled(ruleset, facts, stage, cursor.stage)
+        cursor = _Cursor(stage, point, cursor.stage, settled)
         # days_in_stage restarts here: its thresholds become candidate instants.
-        for days in stage_offsets:
+        for days in _stage_offsets(ruleset, settled):
             if point + days * DAY <= at:
                 heapq.heappush(heap, point + days * DAY)
     return transitions, cursor
@@ -343,7 +366,7 @@ def _bring_up_locked(
                 results[customer.pk] = _state_from_history(customer.pk, at, state, ruleset.default_stage)
             else:
                 plans[customer.pk] = (
-                    _Cursor(state.stage, state.since, state.previous_stage),
+                    _Cursor(state.stage, state.since, state.previous_stage, state.settled),
                     state.evaluated_through,
                     False,
                 )
@@ -390,7 +413,9 @@ def _bring_up_locked(
             results[customer.pk] = cursor.state_at(at, ruleset.default_stage)
             if cursor.stage is not None:
                 new_states.append(
-                    _StageRow(customer.pk, cursor.stage, cursor.since, cursor.previous, at, ruleset.number)
+                    _StageRow(
+                        customer.pk, cursor.stage, cursor.since, cursor.previous, at, ruleset.number, cursor.settled
+                    )
                 )
     _store_history(transitions=new_transitions, states=new_states)
     # Every signal up to `at` is now in the history; later ones are reached from evaluated_through.
@@ -437,7 +462,7 @@ def _store_history(*, transitions: list[_TransitionRow], states: list[_StageRow]
             [CustomerStage(**state._asdict()) for state in states],
             update_conflicts=True,
             unique_fields=["customer"],
-            update_fields=["stage", "since", "previous_stage", "evaluated_through", "ruleset_number"],
+            update_fields=["stage", "since", "previous_stage", "evaluated_through", "ruleset_number", "settled"],
             batch_size=2000,
         )
         return
@@ -474,11 +499,11 @@ def _store_history(*, transitions: list[_TransitionRow], states: list[_StageRow]
             cursor.execute(
                 f"""INSERT INTO {table} ({", ".join(_STAGE_COLUMNS)})
                 SELECT (r->>0)::bigint, r->>1, {_FROM_US.format("(r->>2)::bigint")}, r->>3,
-                    {_FROM_US.format("(r->>4)::bigint")}, (r->>5)::int
+                    {_FROM_US.format("(r->>4)::bigint")}, (r->>5)::int, (r->>6)::boolean
                 FROM jsonb_array_elements(%s::jsonb) AS rows(r)
                 ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
                     previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
-                    ruleset_number = excluded.ruleset_number
+                    ruleset_number = excluded.ruleset_number, settled = excluded.settled
                 {forward}""",
                 [
                     json.dumps(
@@ -490,6 +515,7 @@ def _store_history(*, transitions: list[_TransitionRow], states: list[_StageRow]
                                 s.previous_stage,
                                 epoch_us(s.evaluated_through),
                                 s.ruleset_number,
+                                s.settled,
                             ]
                             for s in states
                         ]
@@ -513,7 +539,7 @@ def _nothing_to_do(
         times=times,
         clocks=[
             *_signal_clocks(ruleset, kinds_times, created_at=created_at),
-            ([state.since], ruleset.stage_day_offsets),
+            ([state.since], _stage_offsets(ruleset, state.settled)),
         ],
         lo=state.evaluated_through,
         lo_inclusive=False,
@@ -583,7 +609,7 @@ def _run_finish(run: EvaluationRun, *, outcome: str, error: str = "") -> Evaluat
 # What the claim reads of a customer (the _Claimed fields, the facts' profile fields among them) and of
 # their stored stage, in one statement.
 _CLAIMED = ("pk", "created_at", "dirty_since", *PROFILE_FIELDS)
-_STORED = tuple(f"stage_state__{name}" for name in ("stage", "since", "previous_stage", "evaluated_through"))
+_STORED = tuple(f"stage_state__{name}" for name in ("stage", "since", "previous_stage", "evaluated_through", "settled"))
 
 
 def _claim_changed(*, at: dt.datetime, batch: int) -> tuple[list[_Claimed], dict[int, _Stored]]:
@@ -642,7 +668,15 @@ def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANG
     return _run_finish(run, outcome=RunOutcome.SUCCEEDED)
 
 
-_STAGE_COLUMNS = ("customer_id", "stage", "since", "previous_stage", "evaluated_through", "ruleset_number")
+_STAGE_COLUMNS = (
+    "customer_id",
+    "stage",
+    "since",
+    "previous_stage",
+    "evaluated_through",
+    "ruleset_number",
+    "settled",
+)
 _TRANSITION_COLUMNS = (
     "customer_id",
     "from_stage",
@@ -756,7 +790,10 @@ def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRu
     rows = json.loads(changes) if changes else []
     run_id = run.pk if run is not None else None
     transitions = [_TransitionRow(pk, old, new, as_of, facts, ruleset.number, run_id) for pk, old, new, facts in rows]
-    states = [_StageRow(pk, new, as_of, old, as_of, ruleset.number) for pk, old, new, _ in rows]
+    states = [
+        _StageRow(pk, new, as_of, old, as_of, ruleset.number, _settled(ruleset, facts, new, old))
+        for pk, old, new, facts in rows
+    ]
     _store_history(transitions=transitions, states=states, forward_only=True)
     return customers, len(transitions), refreshed
 

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+import membrane.stages.services
 from cxcore.models import Customer, Signal
 from membrane.models import CustomerStage, StageRule, StageRuleSet, StageTransition
 from membrane.stages.rules import ruleset_compile, time_offsets
@@ -159,12 +160,14 @@ def test_the_default_rules_count_days_from_the_signals_their_facts_count_and_one
         # max_issue_recurrence_90d
         "ticket_opened": (90,),
     }
-    # The at_risk rule reads the stage held before: a stage entered is seen one day later.
-    assert ruleset.stage_day_offsets == (1,)
+    # The at_risk rule reads the stage held before: a stage the rules do not keep when it begins is
+    # seen by them a day later.
+    assert ruleset.stage_day_offsets == ()
+    assert ruleset.follows_up
 
 
 def test_days_in_stage_counts_from_the_start_of_the_stage():
-    assert _offsets("days_in_stage >= 3 and contacts_7d > 1") == ({"start": (0,), "contact": (7,)}, (1, 3, 4))
+    assert _offsets("days_in_stage >= 3 and contacts_7d > 1") == ({"start": (0,), "contact": (7,)}, (3, 4))
 
 
 def test_a_fractional_constant_gives_the_whole_days_around_it():
@@ -227,3 +230,80 @@ def test_a_stage_its_own_rules_leave_at_once_is_left_a_day_later():
         (opened + 3 * DAY, "active", "crisis"),
         (opened + 4 * DAY, "crisis", "active"),
     ]
+
+
+stage_atoms = st.sampled_from(
+    [
+        'stage == "crisis"',
+        'stage in ["crisis", "at_risk"]',
+        'previous_stage == "active"',
+        "days_in_stage == null",
+        "days_in_stage >= 2",
+        "days_in_stage < 3",
+        "days_in_stage == 0",
+    ]
+)
+staged_conditions = st.one_of(
+    atoms,
+    stage_atoms,
+    st.builds(lambda a, b: f"{a} and {b}", stage_atoms, atoms),
+    st.builds(lambda a, b: f"{a} or {b}", stage_atoms, atoms),
+)
+staged_rule_sets = st.lists(
+    st.tuples(st.sampled_from(["crisis", "at_risk", "dormant", "loyal", "active"]), staged_conditions),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rules=staged_rule_sets, signals=signal_specs, created_hours=st.integers(24, HORIZON_DAYS * 24))
+def test_a_stage_the_rules_keep_when_it_begins_needs_no_evaluation_a_day_later(
+    rules, signals, created_hours, monkeypatch
+):
+    """Skipping the day-later evaluation of a settled stage changes no history: against one that never
+    trusts a stage settled, with rules that read the stage held before."""
+    stored = StageRuleSet.objects.create(number=1002, status="draft", default_stage="onboarding")
+    StageRule.objects.bulk_create(
+        StageRule(ruleset=stored, position=n, stage=stage, condition=condition)
+        for n, (stage, condition) in enumerate(rules, start=1)
+    )
+    customer = Customer.objects.create(external_id="settled")
+    Customer.objects.filter(pk=customer.pk).update(created_at=NOW - created_hours * HOUR)
+    customer.refresh_from_db()
+    Signal.objects.bulk_create(
+        Signal(
+            customer=customer,
+            kind=kind,
+            direction="out" if kind == "contact" else "in",
+            occurred_at=NOW - hours * HOUR + minutes * HOUR / 60,
+            received_at=NOW,
+            ticket_ref=ref if kind.startswith("ticket") else "",
+            issue_key="terminal" if kind == "ticket_opened" else "",
+            source="prop",
+            idempotency_key=str(n),
+        )
+        for n, (kind, hours, ref, minutes) in enumerate(signals)
+    )
+    try:
+        ruleset = ruleset_compile(stored)
+        # In two steps, so that the second starts from a stored stage (settled or not).
+        halfway = NOW - HORIZON_DAYS * DAY / 2
+        trusting = _two_step_history(customer, ruleset, halfway)
+        with monkeypatch.context() as patched:
+            patched.setattr(membrane.stages.services, "_settled", lambda *args: False)
+            distrusting = _two_step_history(customer, ruleset, halfway)
+        assert trusting == distrusting, rules
+    finally:
+        Customer.objects.all().delete()
+        stored.delete()
+
+
+def _two_step_history(customer: Customer, ruleset, halfway) -> list[tuple]:
+    CustomerStage.objects.filter(customer=customer).delete()
+    StageTransition.objects.filter(customer=customer).delete()
+    stage_bring_up_to(customer=customer, at=halfway, ruleset=ruleset)
+    stage_bring_up_to(customer=customer, at=NOW, ruleset=ruleset)
+    return list(
+        StageTransition.objects.filter(customer=customer).order_by("at").values_list("at", "from_stage", "to_stage")
+    )
