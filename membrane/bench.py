@@ -165,15 +165,13 @@ _VACUUMED = (
 )
 
 
-def _vacuum() -> float:
+def _vacuum() -> None:
     """What autovacuum does between runs where it is on: this machine's server has it off, and the dead
     rows earlier runs left (their signals deleted above, stages rewritten) would be read by every
     index scan of the next ones."""
-    started = time.perf_counter()
     with connection.cursor() as cursor:
         for table in _VACUUMED:
             cursor.execute(f"VACUUM ANALYZE {table}")
-    return time.perf_counter() - started
 
 
 def _changed(*, n: int, now) -> tuple[float, int]:

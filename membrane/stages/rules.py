@@ -41,11 +41,14 @@ class CompiledRuleSet:
     # FactDef.clock_from, and its offsets), and after the start of a stage.
     signal_clocks: tuple[tuple[str, tuple[int, ...]], ...]
     stage_day_offsets: tuple[int, ...]
-    # Some rule reads the stage held before (stage, previous_stage, days_in_stage): a stage just
-    # entered may fail them at once, and is then first seen by them a day later (see services).
-    follows_up: bool = False
     # Every fact some rule reads, in no particular order.
     facts_read: frozenset[str] = frozenset()
+
+    @property
+    def follows_up(self) -> bool:
+        """Some rule reads the stage held before (stage, previous_stage, days_in_stage): a stage just
+        entered may fail them at once, and is then first seen by them a day later (see services)."""
+        return not self.facts_read.isdisjoint(STAGE_FACTS)
 
     def stage_for(self, facts: Mapping[str, Any]) -> str:
         """First matching rule wins; `facts["stage"]` is the stage held before this evaluation."""
@@ -152,7 +155,6 @@ def _compile(ruleset: StageRuleSet) -> CompiledRuleSet:
         signal_clocks=signal_clocks,
         stage_day_offsets=stage_day_offsets,
         facts_read=frozenset(name for rule in rules for name in rule.checked.facts_read),
-        follows_up=any(name in STAGE_FACTS for rule in rules for name in rule.checked.facts_read),
     )
 
 

@@ -206,9 +206,9 @@ def _settled(ruleset: CompiledRuleSet, facts: dict[str, Any], stage: str, previo
 
 def _stage_offsets(ruleset: CompiledRuleSet, settled: bool) -> tuple[int, ...]:
     """The offsets after the start of a stage: days_in_stage's constants, and one day unless settled."""
-    if settled or not ruleset.follows_up or 1 in ruleset.stage_day_offsets:
+    if settled or not ruleset.follows_up:
         return ruleset.stage_day_offsets
-    return tuple(sorted((*ruleset.stage_day_offsets, 1)))
+    return tuple(sorted({*ruleset.stage_day_offsets, 1}))
 
 
 def _replay_customer(
@@ -383,7 +383,7 @@ def _bring_up_locked(
             plans[customer.pk] = (_Cursor(last.to_stage, last.at, last.from_stage), rewind, True)
 
     run_id = run.pk if run is not None else None
-    new_transitions: list[StageTransition] = []
+    new_transitions: list[_TransitionRow] = []
     new_states: list[_StageRow] = []
     planned = [customer for customer in customers if customer.pk in plans]
     if reader is None:

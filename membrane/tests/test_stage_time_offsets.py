@@ -10,6 +10,7 @@ examples at the end), so a scan of more instants would leave it earlier: they ar
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -90,27 +91,9 @@ signal_specs = st.lists(
 )
 
 
-def _history(customer: Customer, ruleset) -> list[tuple]:
-    CustomerStage.objects.filter(customer=customer).delete()
-    StageTransition.objects.filter(customer=customer).delete()
-    stage_bring_up_to(customer=customer, at=NOW, ruleset=ruleset)
-    return list(
-        StageTransition.objects.filter(customer=customer).order_by("at").values_list("at", "from_stage", "to_stage")
-    )
-
-
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rules=rule_sets, signals=signal_specs, created_hours=st.integers(24, HORIZON_DAYS * 24))
-# A purchase leaving its 90-day window, an open ticket three days old, a contact from a week ago:
-# each clock counts from its own kind of signal only.
-@example(rules=[("crisis", "purchases_90d >= 1")], signals=[("purchase", 95 * 24, "T1", 0)], created_hours=2400)
-@example(
-    rules=[("crisis", "days_since_oldest_open_ticket >= 3")],
-    signals=[("ticket_opened", 5 * 24, "T1", 7), ("purchase", 2, "T1", 0)],
-    created_hours=2400,
-)
-@example(rules=[("crisis", "contacts_7d > 0")], signals=[("contact", 9 * 24, "T1", 30)], created_hours=2400)
-def test_the_instants_evaluated_find_every_transition_of_a_daily_scan(rules, signals, created_hours):
+@contextmanager
+def _scenario(rules: list[tuple[str, str]], signals: list[tuple], created_hours: int):
+    """A draft rule set of `rules` (compiled) and a customer with `signals`; both gone afterwards."""
     stored = StageRuleSet.objects.create(number=1000, status="draft", default_stage="onboarding")
     StageRule.objects.bulk_create(
         StageRule(ruleset=stored, position=n, stage=stage, condition=condition)
@@ -134,12 +117,38 @@ def test_the_instants_evaluated_find_every_transition_of_a_daily_scan(rules, sig
         for n, (kind, hours, ref, minutes) in enumerate(signals)
     )
     try:
-        ruleset = ruleset_compile(stored)
-        every_day = dataclasses.replace(ruleset, signal_clocks=(("*", EVERY_DAY), ("start", EVERY_DAY)))
-        assert _history(customer, ruleset) == _history(customer, every_day), rules
+        yield customer, ruleset_compile(stored)
     finally:
         Customer.objects.all().delete()
         stored.delete()
+
+
+def _history(customer: Customer, ruleset, *steps) -> list[tuple]:
+    """The transitions of a history derived afresh up to NOW, brought up to each of `steps` on the way."""
+    CustomerStage.objects.filter(customer=customer).delete()
+    StageTransition.objects.filter(customer=customer).delete()
+    for at in (*steps, NOW):
+        stage_bring_up_to(customer=customer, at=at, ruleset=ruleset)
+    return list(
+        StageTransition.objects.filter(customer=customer).order_by("at").values_list("at", "from_stage", "to_stage")
+    )
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rules=rule_sets, signals=signal_specs, created_hours=st.integers(24, HORIZON_DAYS * 24))
+# A purchase leaving its 90-day window, an open ticket three days old, a contact from a week ago:
+# each clock counts from its own kind of signal only.
+@example(rules=[("crisis", "purchases_90d >= 1")], signals=[("purchase", 95 * 24, "T1", 0)], created_hours=2400)
+@example(
+    rules=[("crisis", "days_since_oldest_open_ticket >= 3")],
+    signals=[("ticket_opened", 5 * 24, "T1", 7), ("purchase", 2, "T1", 0)],
+    created_hours=2400,
+)
+@example(rules=[("crisis", "contacts_7d > 0")], signals=[("contact", 9 * 24, "T1", 30)], created_hours=2400)
+def test_the_instants_evaluated_find_every_transition_of_a_daily_scan(rules, signals, created_hours):
+    with _scenario(rules, signals, created_hours) as (customer, ruleset):
+        every_day = dataclasses.replace(ruleset, signal_clocks=(("*", EVERY_DAY), ("start", EVERY_DAY)))
+        assert _history(customer, ruleset) == _history(customer, every_day), rules
 
 
 def _offsets(*conditions: str) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
@@ -263,47 +272,11 @@ def test_a_stage_the_rules_keep_when_it_begins_needs_no_evaluation_a_day_later(
 ):
     """Skipping the day-later evaluation of a settled stage changes no history: against one that never
     trusts a stage settled, with rules that read the stage held before."""
-    stored = StageRuleSet.objects.create(number=1002, status="draft", default_stage="onboarding")
-    StageRule.objects.bulk_create(
-        StageRule(ruleset=stored, position=n, stage=stage, condition=condition)
-        for n, (stage, condition) in enumerate(rules, start=1)
-    )
-    customer = Customer.objects.create(external_id="settled")
-    Customer.objects.filter(pk=customer.pk).update(created_at=NOW - created_hours * HOUR)
-    customer.refresh_from_db()
-    Signal.objects.bulk_create(
-        Signal(
-            customer=customer,
-            kind=kind,
-            direction="out" if kind == "contact" else "in",
-            occurred_at=NOW - hours * HOUR + minutes * HOUR / 60,
-            received_at=NOW,
-            ticket_ref=ref if kind.startswith("ticket") else "",
-            issue_key="terminal" if kind == "ticket_opened" else "",
-            source="prop",
-            idempotency_key=str(n),
-        )
-        for n, (kind, hours, ref, minutes) in enumerate(signals)
-    )
-    try:
-        ruleset = ruleset_compile(stored)
+    with _scenario(rules, signals, created_hours) as (customer, ruleset):
         # In two steps, so that the second starts from a stored stage (settled or not).
         halfway = NOW - HORIZON_DAYS * DAY / 2
-        trusting = _two_step_history(customer, ruleset, halfway)
+        trusting = _history(customer, ruleset, halfway)
         with monkeypatch.context() as patched:
             patched.setattr(membrane.stages.services, "_settled", lambda *args: False)
-            distrusting = _two_step_history(customer, ruleset, halfway)
+            distrusting = _history(customer, ruleset, halfway)
         assert trusting == distrusting, rules
-    finally:
-        Customer.objects.all().delete()
-        stored.delete()
-
-
-def _two_step_history(customer: Customer, ruleset, halfway) -> list[tuple]:
-    CustomerStage.objects.filter(customer=customer).delete()
-    StageTransition.objects.filter(customer=customer).delete()
-    stage_bring_up_to(customer=customer, at=halfway, ruleset=ruleset)
-    stage_bring_up_to(customer=customer, at=NOW, ruleset=ruleset)
-    return list(
-        StageTransition.objects.filter(customer=customer).order_by("at").values_list("at", "from_stage", "to_stage")
-    )
