@@ -177,6 +177,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 REEVALUATE_EVERY_SECONDS = env_int("REEVALUATE_EVERY_SECONDS", 300)
+# Chunks of a full evaluation run side by side on PostgreSQL, each on a connection (and a core) of its own.
+EVALUATION_CONNECTIONS = env_int("EVALUATION_CONNECTIONS", 2)
 # Schedules live in git; `python manage.py sync_schedules` writes them to django-celery-beat.
 CELERY_BEAT_SCHEDULE = {
     "reevaluate-changed": {

@@ -33,6 +33,11 @@ from .catalogue import CXCORE_FACTS
 DAY_US = 86_400_000_000
 # The per-ticket aggregate of a chunk of customers fits in memory instead of spilling to disk.
 FACTS_WORK_MEM = "SET LOCAL work_mem = '256MB'"
+# A range of customers comes off the (customer_id, occurred_at) index in customer order: grouping it
+# as it streams by (a small sort of each customer's tickets) beats hashing every row, by a fifth
+# of the statement (3.4 s against 4.2 s for 250,000 customers' 2.5M signals), and keeps the
+# aggregate's memory small. The planner prices the hash lower, so it is told.
+FACTS_STREAM_GROUPS = "SET LOCAL enable_hashagg = off"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -322,10 +327,16 @@ def facts_compute_all(
         scope, params["ids"] = "ids", d.ids_param(ids)
     elif id_range is not None:
         scope, (params["lo"], params["hi"]) = "range", id_range
+    stream = d.vendor == "postgresql" and scope == "range"
     with transaction.atomic(), connection.cursor() as cursor:
         if d.vendor == "postgresql":
             cursor.execute(FACTS_WORK_MEM)
+        if stream:
+            cursor.execute(FACTS_STREAM_GROUPS)
         cursor.execute(_statement(d, scope=scope), params)
+        if stream:
+            # SET LOCAL lasts to the end of the caller's transaction, whose other statements it is not for.
+            cursor.execute("SET LOCAL enable_hashagg TO DEFAULT")
         return cursor.rowcount
 
 

@@ -74,7 +74,11 @@ class StageRule(models.Model):
 class CustomerStage(models.Model):
     """The stage a customer holds as of `evaluated_through`: a cache of the transition history, never the truth."""
 
-    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="stage_state")
+    # No database constraint, as for the stored facts: a first run writes every customer's row, read
+    # from the customers table in the same statement. Deleting a customer deletes it through the ORM.
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, db_constraint=False, related_name="stage_state"
+    )
     stage = models.CharField(max_length=40)
     since = models.DateTimeField()
     previous_stage = models.CharField(max_length=40, null=True, blank=True)
@@ -117,10 +121,11 @@ class EvaluationRun(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=RunOutcome.choices, default=RunOutcome.RUNNING)
     error = models.TextField(blank=True)
-    # Progress of a chunked run: every customer id <= done_through_id is done.
+    # Progress of a chunked run: chunk k holds the ids from first_id + k * size (size: the id span over
+    # chunks_total), and done_chunks lists those committed, in any order (chunks run side by side).
     first_id = models.BigIntegerField(null=True, blank=True)
     last_id = models.BigIntegerField(null=True, blank=True)
-    done_through_id = models.BigIntegerField(null=True, blank=True)
+    done_chunks = models.JSONField(default=list, blank=True)
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     CharField,
@@ -45,6 +46,7 @@ from django.db.models import (
     Max,
     Min,
     OuterRef,
+    Value,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import Query
@@ -704,25 +706,27 @@ def _named(sql: str, params: Iterable[Any], prefix: str) -> tuple[str, dict[str,
     return re.sub(r"%%|%s", name, sql), named
 
 
-def _stage_case_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, dict[str, Any]]:
-    """The rules as one SQL CASE over the columns of `st` (the facts, and old_stage/old_since/old_previous)."""
+def _rules_case_sql(
+    *, ruleset: CompiledRuleSet, alias: str, stage: str, previous: str, days_in_stage, prefix: str
+) -> tuple[str, dict[str, Any]]:
+    """The rules as one SQL CASE over the fact columns of `alias`, with the given SQL for `stage` and
+    `previous_stage` and the expression for `days_in_stage`."""
     fields = {field.name: field for field in CustomerFacts._meta.get_fields() if hasattr(field, "column")}
     columns: dict[str, Any] = {
-        # A day fact is stored as an instant; in `st` it is the day count.
-        fact.name: RawSQL(f"st.{fact.name}", (), output_field=fields.get(fact.name, IntegerField()))
+        # A day fact is stored as an instant; in `alias` it is the day count.
+        fact.name: RawSQL(f"{alias}.{fact.name}", (), output_field=fields.get(fact.name, IntegerField()))
         for fact in CXCORE_FACTS
     }
-    since = RawSQL("st.old_since", (), output_field=DateTimeField())
     columns.update(
-        stage=RawSQL("st.old_stage", (), output_field=CharField()),
-        previous_stage=RawSQL("st.old_previous", (), output_field=CharField()),
-        days_in_stage=DaysSince(since, at=as_of),
+        stage=RawSQL(stage, (), output_field=CharField()),
+        previous_stage=RawSQL(previous, (), output_field=CharField()),
+        days_in_stage=days_in_stage,
     )
     query = Query(CustomerFacts)
     compiler = query.get_compiler(connection=connection)
     case = ruleset.sql_case(columns).resolve_expression(query)
     sql, params = compiler.compile(case)
-    return _named(sql, params, "rule")
+    return _named(sql, params, prefix)
 
 
 def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, dict[str, Any]]:
@@ -731,12 +735,34 @@ def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, di
     It reads each customer's facts at `as_of` from CustomerFacts (which the caller has brought to
     `as_of`) with the stage held, leaving alone the customers already brought past `as_of`, and
     runs the rules' CASE over them. It answers one row: how many customers it evaluated, and a JSON
-    array of [customer_id, old_stage, new_stage, facts] for those whose stage changes. A plain
+    array of [customer_id, old_stage, new_stage, facts, settled] for those whose stage changes (settled
+    as _settled has it, by the rules in SQL too). A plain
     SELECT, which PostgreSQL may run in parallel; one pass for the count and the changes.
     """
     from cxcore.facts.set_based import stored_facts_sql
 
-    case, params = _stage_case_sql(ruleset=ruleset, as_of=as_of)
+    case, params = _rules_case_sql(
+        ruleset=ruleset,
+        alias="st",
+        stage="st.old_stage",
+        previous="st.old_previous",
+        days_in_stage=DaysSince(RawSQL("st.old_since", (), output_field=DateTimeField()), at=as_of),
+        prefix="rule",
+    )
+    if ruleset.follows_up:
+        # What _settled asks, in the same pass: do the rules keep the new stage, seeing it just entered?
+        keeps, keeps_params = _rules_case_sql(
+            ruleset=ruleset,
+            alias="sn",
+            stage="sn.new_stage",
+            previous="sn.old_stage",
+            days_in_stage=Value(0, output_field=IntegerField()),
+            prefix="settled",
+        )
+        settled = f"({keeps}) = sn.new_stage"
+        params.update(keeps_params)
+    else:
+        settled = "TRUE" if connection.vendor == "postgresql" else "1"
     names = [fact.name for fact in CXCORE_FACTS]
     facts = stored_facts_sql(connection.vendor, "f")
     json_object = "json_build_object" if connection.vendor == "postgresql" else "json_object"
@@ -758,7 +784,7 @@ def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, di
         array, array_agg = "json_build_array", "json_agg"
     else:
         array, array_agg = "json_array", "json_group_array"
-    change = f"{array}(sn.customer_id, sn.old_stage, sn.new_stage, {json_object}({facts_json}))"
+    change = f"{array}(sn.customer_id, sn.old_stage, sn.new_stage, {json_object}({facts_json}), {settled})"
     evaluated = f"""SELECT count(*),
             CAST({array_agg}({change}) FILTER (WHERE sn.old_stage IS NULL OR sn.old_stage <> sn.new_stage) AS TEXT)
         FROM (SELECT st.*, {case} AS new_stage FROM ({held}) st) sn"""
@@ -789,11 +815,10 @@ def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRu
         customers, changes = cursor.fetchone()
     rows = json.loads(changes) if changes else []
     run_id = run.pk if run is not None else None
-    transitions = [_TransitionRow(pk, old, new, as_of, facts, ruleset.number, run_id) for pk, old, new, facts in rows]
-    states = [
-        _StageRow(pk, new, as_of, old, as_of, ruleset.number, _settled(ruleset, facts, new, old))
-        for pk, old, new, facts in rows
+    transitions = [
+        _TransitionRow(pk, old, new, as_of, facts, ruleset.number, run_id) for pk, old, new, facts, _ in rows
     ]
+    states = [_StageRow(pk, new, as_of, old, as_of, ruleset.number, bool(settled)) for pk, old, new, _, settled in rows]
     _store_history(transitions=transitions, states=states, forward_only=True)
     return customers, len(transitions), refreshed
 
@@ -826,13 +851,53 @@ def evaluation_run_queue(*, user) -> EvaluationRun:
     return run
 
 
+def _chunks(run: EvaluationRun) -> list[tuple[int, int, int]]:
+    """(k, lo, hi) of each chunk of the run's id span, hi included."""
+    size = max(1, math.ceil((run.last_id - run.first_id + 1) / max(run.chunks_total, 1)))
+    return [(k, lo, min(lo + size - 1, run.last_id)) for k, lo in enumerate(range(run.first_id, run.last_id + 1, size))]
+
+
+def _evaluate_chunk(run: EvaluationRun, *, k: int, lo: int, hi: int, ruleset: CompiledRuleSet) -> tuple[int, int, int]:
+    """One chunk in one transaction, which also records it done: a resumed run skips exactly the chunks that
+    committed. Returns (customers evaluated, transitions, facts computed again)."""
+    with transaction.atomic():
+        customers, transitions, computed = _evaluate_range(lo=lo, hi=hi + 1, as_of=run.as_of, ruleset=ruleset, run=run)
+        # Locked last, so chunks running side by side wait on each other only for their commits.
+        done = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+        done.done_chunks = sorted({*done.done_chunks, k})
+        done.chunks_done = len(done.done_chunks)
+        done.customers += customers
+        done.transitions += transitions
+        done.heartbeat_at = timezone.now()
+        done.save(update_fields=["done_chunks", "chunks_done", "customers", "transitions", "heartbeat_at"])
+    return customers, transitions, computed
+
+
+def _evaluate_chunk_on_own_connection(run: EvaluationRun, **chunk) -> tuple[int, int, int]:
+    try:
+        return _evaluate_chunk(run, **chunk)
+    finally:
+        # This thread's connection: the pool's threads end with the run.
+        connection.close()
+
+
+def _side_by_side() -> int:
+    """How many chunks run at once, each on a connection of its own: the database does most of a chunk's
+    work, on one core per connection. Only on PostgreSQL, and outside a caller's transaction, whose
+    uncommitted rows other connections could not see."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return 1
+    return max(1, settings.EVALUATION_CONNECTIONS)
+
+
 def stages_evaluate_all(
     *, as_of: dt.datetime | None = None, run: EvaluationRun | None = None, chunk_size: int = CHUNK_SIZE
 ) -> EvaluationRun:
     """Facts and stages of every customer as of `as_of`, set-based, chunk by chunk; resumes `run` if given.
 
     Each chunk (a range of customer ids) commits on its own with the run's progress, so an
-    interrupted run continues where it stopped, and a repeated one finds nothing left to change.
+    interrupted run continues with the chunks not done, and a repeated one finds nothing left to
+    change. On PostgreSQL, settings.EVALUATION_CONNECTIONS chunks run side by side.
     """
     if run is None:
         run = evaluation_run_start(as_of=as_of or timezone.now(), chunk_size=chunk_size)
@@ -842,32 +907,27 @@ def stages_evaluate_all(
         EvaluationRun.objects.filter(pk=run.pk).update(outcome=RunOutcome.RUNNING, error="")
     run.refresh_from_db()
     ruleset = published_ruleset()
-    as_of = run.as_of
     if run.first_id is None:
         return _run_finish(run, outcome=RunOutcome.SUCCEEDED)
-    chunk_size = max(1, math.ceil((run.last_id - run.first_id + 1) / max(run.chunks_total, 1)))
-    lo = run.first_id if run.done_through_id is None else run.done_through_id + 1
-    evaluated = refreshed = 0
+    todo = [dict(k=k, lo=lo, hi=hi, ruleset=ruleset) for k, lo, hi in _chunks(run) if k not in run.done_chunks]
+    workers = min(_side_by_side(), len(todo))
     try:
-        while lo <= run.last_id:
-            hi = min(lo + chunk_size - 1, run.last_id)
-            with transaction.atomic():
-                customers, transitions, computed = _evaluate_range(
-                    lo=lo, hi=hi + 1, as_of=as_of, ruleset=ruleset, run=run
-                )
-                EvaluationRun.objects.filter(pk=run.pk).update(
-                    done_through_id=hi,
-                    chunks_done=F("chunks_done") + 1,
-                    customers=F("customers") + customers,
-                    transitions=F("transitions") + transitions,
-                    heartbeat_at=timezone.now(),
-                )
-            lo = hi + 1
-            evaluated += customers
-            refreshed += computed
+        if workers <= 1:
+            results = [_evaluate_chunk(run, **chunk) for chunk in todo]
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="full-run") as pool:
+                futures = [pool.submit(_evaluate_chunk_on_own_connection, run, **chunk) for chunk in todo]
+                try:
+                    results = [future.result() for future in futures]
+                except BaseException:
+                    # The chunks under way finish (and commit) before the run is marked failed.
+                    pool.shutdown(cancel_futures=True)
+                    raise
     except Exception as exc:
         _run_finish(run, outcome=RunOutcome.FAILED, error=repr(exc))
         raise
+    evaluated = sum(customers for customers, _, _ in results)
+    refreshed = sum(computed for _, _, computed in results)
     if refreshed * 2 > evaluated:
         _analyze_after_rewrite()
     return _run_finish(run, outcome=RunOutcome.SUCCEEDED)

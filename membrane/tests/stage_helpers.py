@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 
 from cxcore.services import signals_ingest
-from membrane.models import StageRule, StageRuleSet
+from membrane.models import CustomerStage, StageRule, StageRuleSet, StageTransition
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -33,3 +33,13 @@ def publish_rules(rules: list[tuple[str, str]], default: str = "onboarding") -> 
     for position, (stage, condition) in enumerate(rules, start=1):
         StageRule.objects.create(ruleset=ruleset, position=position, stage=stage, condition=condition)
     return ruleset
+
+
+def stored_history() -> tuple[list[tuple], list[tuple]]:
+    """Every stored transition and stage, by customer, to compare two ways of deriving them."""
+    transitions = StageTransition.objects.order_by("customer__external_id", "at")
+    stages = CustomerStage.objects.order_by("customer__external_id")
+    return (
+        list(transitions.values_list("customer__external_id", "from_stage", "to_stage", "at", "facts")),
+        list(stages.values_list("customer__external_id", "stage", "since", "evaluated_through", "settled")),
+    )
