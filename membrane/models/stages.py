@@ -147,7 +147,8 @@ class EvaluationRun(models.Model):
 class StageTransition(models.Model):
     """A change of stage, placed at the event time it happened, with the facts that made it."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="stage_transitions")
+    # Looked up by customer through the (customer, at) unique constraint's index: no index of its own.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_index=False, related_name="stage_transitions")
     from_stage = models.CharField(max_length=40, null=True, blank=True)
     to_stage = models.CharField(max_length=40)
     at = models.DateTimeField()

@@ -729,18 +729,22 @@ def _rules_case_sql(
     return _named(sql, params, prefix)
 
 
-def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, dict[str, Any]]:
-    """One SELECT evaluating the customers lo <= id < hi as of `as_of`, and its parameters.
+def _stage_statements(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[list[str], dict[str, Any]]:
+    """The statements evaluating and storing the stages of the customers lo <= id < hi as of `as_of`, and
+    their parameters (those of facts_params, lo, hi, run_id and the rules' own).
 
-    It reads each customer's facts at `as_of` from CustomerFacts (which the caller has brought to
-    `as_of`) with the stage held, leaving alone the customers already brought past `as_of`, and
-    runs the rules' CASE over them. It answers one row: how many customers it evaluated, and a JSON
-    array of [customer_id, old_stage, new_stage, facts, settled] for those whose stage changes (settled
-    as _settled has it, by the rules in SQL too). A plain
-    SELECT, which PostgreSQL may run in parallel; one pass for the count and the changes.
+    `sn` reads each customer's facts at `as_of` from CustomerFacts (which the caller has brought to
+    `as_of`) with the stage held, leaving alone the customers already brought past `as_of`, and runs
+    the rules' CASE over them; `ch` is the customers whose stage changes, with the facts that made
+    it and whether the rules keep the new stage as it begins (settled, as _settled has it). The
+    transitions and stored stages are written from `ch` in the database, set-based. The last
+    statement answers (customers evaluated, transitions). On PostgreSQL this is one statement; on
+    SQLite, which has no INSERT in a WITH, three, each evaluating the rules again (stored stages
+    change only in the last).
     """
     from cxcore.facts.set_based import stored_facts_sql
 
+    postgresql = connection.vendor == "postgresql"
     case, params = _rules_case_sql(
         ruleset=ruleset,
         alias="st",
@@ -750,7 +754,6 @@ def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, di
         prefix="rule",
     )
     if ruleset.follows_up:
-        # What _settled asks, in the same pass: do the rules keep the new stage, seeing it just entered?
         keeps, keeps_params = _rules_case_sql(
             ruleset=ruleset,
             alias="sn",
@@ -762,10 +765,9 @@ def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, di
         settled = f"({keeps}) = sn.new_stage"
         params.update(keeps_params)
     else:
-        settled = "TRUE" if connection.vendor == "postgresql" else "1"
+        settled = "TRUE" if postgresql else "1"
     names = [fact.name for fact in CXCORE_FACTS]
     facts = stored_facts_sql(connection.vendor, "f")
-    json_object = "json_build_object" if connection.vendor == "postgresql" else "json_object"
     days_in_stage = DaysSince(RawSQL("sn.old_since", (), output_field=DateTimeField()), at=as_of)
     days_sql, days_params = Query(CustomerFacts).get_compiler(connection=connection).compile(days_in_stage)
     days_sql, named_days = _named(days_sql, days_params, "days")
@@ -780,15 +782,36 @@ def _stage_sql(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[str, di
         [f"'{name}', sn.{name}" for name in names]
         + ["'stage', sn.old_stage", "'previous_stage', sn.old_previous", f"'days_in_stage', {days_sql}"]
     )
-    if connection.vendor == "postgresql":
-        array, array_agg = "json_build_array", "json_agg"
-    else:
-        array, array_agg = "json_array", "json_group_array"
-    change = f"{array}(sn.customer_id, sn.old_stage, sn.new_stage, {json_object}({facts_json}), {settled})"
-    evaluated = f"""SELECT count(*),
-            CAST({array_agg}({change}) FILTER (WHERE sn.old_stage IS NULL OR sn.old_stage <> sn.new_stage) AS TEXT)
-        FROM (SELECT st.*, {case} AS new_stage FROM ({held}) st) sn"""
-    return evaluated, params
+    facts_doc = f"json_build_object({facts_json})::jsonb" if postgresql else f"json_object({facts_json})"
+    ctes = f"""sn AS (SELECT st.*, {case} AS new_stage FROM ({held}) st),
+        ch AS (SELECT sn.customer_id, sn.old_stage, sn.new_stage, {facts_doc} AS facts, {settled} AS settled
+            FROM sn WHERE sn.old_stage IS NULL OR sn.old_stage <> sn.new_stage)"""
+    stages = CustomerStage._meta.db_table
+    # A repeated transition is skipped; a stored stage another path brought further is left alone.
+    # (`WHERE 1 = 1` tells SQLite's parser that ON CONFLICT is not a join's ON.)
+    write_transitions = f"""INSERT INTO {StageTransition._meta.db_table} ({", ".join(_TRANSITION_COLUMNS)})
+        SELECT customer_id, old_stage, new_stage, %(at)s, facts, %(ruleset_number)s, %(run_id)s, %(now)s
+        FROM {{ch}} WHERE 1 = 1 ON CONFLICT DO NOTHING"""
+    write_stages = f"""INSERT INTO {stages} ({", ".join(_STAGE_COLUMNS)})
+        SELECT customer_id, new_stage, %(at)s, old_stage, %(at)s, %(ruleset_number)s, settled FROM {{ch}} WHERE 1 = 1
+        ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
+            previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
+            ruleset_number = excluded.ruleset_number, settled = excluded.settled
+        WHERE {stages}.evaluated_through < excluded.evaluated_through"""
+    counts = "SELECT (SELECT count(*) FROM sn), (SELECT count(*) FROM ch)"
+    params["ruleset_number"] = ruleset.number
+    if postgresql:
+        statement = f"""WITH {ctes},
+            written AS ({write_transitions.format(ch="ch")}),
+            stored AS ({write_stages.format(ch="ch")})
+            {counts}"""
+        return [statement], params
+    changes = f"(WITH {ctes} SELECT * FROM ch) ch"
+    return [
+        write_transitions.format(ch=changes),
+        f"WITH {ctes} {counts}",
+        write_stages.format(ch=changes),
+    ], params
 
 
 def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun | None):
@@ -797,30 +820,26 @@ def _evaluate_range(*, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRu
 
     The stored facts are brought to `as_of` first (only those that time or new signals changed are
     computed again from the signals); then the rules, compiled to one CASE over them, give each
-    customer's stage, and only the changes are written. An unchanged customer's stored stage keeps
-    its evaluated_through: the event-time path goes on from there when it needs to, exactly.
+    customer's stage, and only the changes are written, all in the database. An unchanged
+    customer's stored stage keeps its evaluated_through: the event-time path goes on from there
+    when it needs to, exactly.
     """
     from cxcore.facts import set_based
 
     refreshed = set_based.facts_refresh(at=as_of, id_range=(lo, hi))
     params = set_based.facts_params(connection.vendor, at=as_of)
-    params.update(lo=lo, hi=hi)
-    evaluated, stage_params = _stage_sql(ruleset=ruleset, as_of=as_of)
+    params.update(lo=lo, hi=hi, run_id=run.pk if run is not None else None)
+    statements, stage_params = _stage_statements(ruleset=ruleset, as_of=as_of)
     params.update(stage_params)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # JIT compiling the CASE costs more than it saves per chunk.
             cursor.execute("SET LOCAL jit = off")
-        cursor.execute(evaluated, params)
-        customers, changes = cursor.fetchone()
-    rows = json.loads(changes) if changes else []
-    run_id = run.pk if run is not None else None
-    transitions = [
-        _TransitionRow(pk, old, new, as_of, facts, ruleset.number, run_id) for pk, old, new, facts, _ in rows
-    ]
-    states = [_StageRow(pk, new, as_of, old, as_of, ruleset.number, bool(settled)) for pk, old, new, _, settled in rows]
-    _store_history(transitions=transitions, states=states, forward_only=True)
-    return customers, len(transitions), refreshed
+        for statement in statements:
+            cursor.execute(statement, params)
+            if cursor.description:
+                customers, transitions = cursor.fetchone()
+    return customers, transitions, refreshed
 
 
 def evaluation_run_start(
