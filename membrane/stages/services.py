@@ -11,9 +11,10 @@ Two paths, one semantics (first matching rule wins; `stage` in a rule is the sta
   instants no fact changes, so neither can the stage: the history is exact, each transition at
   the instant it happened.
 - Set-based, for everyone (`stages_evaluate_all`): time alone moves customers (a ticket open for
-  more than three days). Each chunk is a range of customer ids and, on PostgreSQL, one
-  statement: the facts aggregate as of T, the rules compiled to a CASE over the same rows, and
-  the writes of CustomerFacts, the transitions and the stored stages (on SQLite, three). A
+  more than three days). Each chunk is a range of customer ids: the stored facts brought to T
+  (set_based.facts_refresh), then, on PostgreSQL in one statement, the rules compiled to a CASE
+  over them and the writes of the transitions and the stored stages (on SQLite, three). On
+  PostgreSQL, chunks run side by side on connections of their own. A
   customer already brought past T is left alone; each chunk is one transaction and transitions
   are unique per (customer, at), so a killed or repeated run loses and duplicates nothing.
   Between two scheduled runs, such time-driven changes are stamped at the run's as_of; the
