@@ -437,30 +437,19 @@ def _bring_up_locked(
 _FROM_US = "(timestamptz 'epoch' + {} * interval '1 microsecond')"
 
 
-def _store_history(*, transitions: list[_TransitionRow], states: list[_StageRow], forward_only: bool = False) -> None:
+def _store_history(*, transitions: list[_TransitionRow], states: list[_StageRow]) -> None:
     """Writes the derived transitions (a repeated one is skipped) and upserts the stored stages.
 
-    `forward_only` leaves alone a stored stage evaluated through a later time than the new one (a
-    set-based run that another path overtook meanwhile). On PostgreSQL each write is one statement
-    over a JSON document: compiling thousands of model instances into a multi-row INSERT cost more
-    than the database's work.
+    On PostgreSQL each write is one statement over a JSON document: compiling thousands of model
+    instances into a multi-row INSERT cost more than the database's work.
     """
     table = CustomerStage._meta.db_table
-    forward = f"WHERE {table}.evaluated_through < excluded.evaluated_through" if forward_only else ""
     if connection.vendor != "postgresql":
         StageTransition.objects.bulk_create(
             [StageTransition(**transition._asdict()) for transition in transitions],
             ignore_conflicts=True,
             batch_size=2000,
         )
-        if forward_only:
-            # bulk_create's upsert takes no condition: the overtaken rows are left out first.
-            stored = dict(
-                CustomerStage.objects.filter(customer_id__any_of=[state.customer_id for state in states]).values_list(
-                    "customer_id", "evaluated_through"
-                )
-            )
-            states = [s for s in states if s.customer_id not in stored or stored[s.customer_id] < s.evaluated_through]
         CustomerStage.objects.bulk_create(
             [CustomerStage(**state._asdict()) for state in states],
             update_conflicts=True,
@@ -506,8 +495,7 @@ def _store_history(*, transitions: list[_TransitionRow], states: list[_StageRow]
                 FROM jsonb_array_elements(%s::jsonb) AS rows(r)
                 ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
                     previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
-                    ruleset_number = excluded.ruleset_number, settled = excluded.settled
-                {forward}""",
+                    ruleset_number = excluded.ruleset_number, settled = excluded.settled""",
                 [
                     json.dumps(
                         [
