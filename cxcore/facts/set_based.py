@@ -334,10 +334,11 @@ def facts_compute_all(
         if stream:
             cursor.execute(FACTS_STREAM_GROUPS)
         cursor.execute(_statement(d, scope=scope), params)
+        written = cursor.rowcount
         if stream:
             # SET LOCAL lasts to the end of the caller's transaction, whose other statements it is not for.
             cursor.execute("SET LOCAL enable_hashagg TO DEFAULT")
-        return cursor.rowcount
+        return written
 
 
 # Customers per statement when computing again a list of them: a bounded array parameter.
