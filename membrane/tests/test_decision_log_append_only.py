@@ -6,10 +6,12 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from cxcore.factories import CustomerFactory
 from membrane.decisions.services import Interaction, decision_make
+from membrane.models import Principle
 from membrane.models.decisions import AppendOnlyError, DecisionLog
 
 AT = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
@@ -70,3 +72,28 @@ def test_a_new_object_with_an_existing_pk_cannot_overwrite_a_logged_decision(db)
             update_fields=["verdict"],
         )
     assert DecisionLog.objects.get(pk=row.pk).verdict == "allow"
+
+
+def test_a_customer_or_a_principle_the_log_cites_cannot_be_deleted(db):
+    customer = CustomerFactory()
+    principle = Principle.objects.order_by("pk").first()
+    now = timezone.now()
+    row = DecisionLog.objects.create(
+        customer=customer,
+        principle=principle,
+        version_number=1,
+        decided_by="principle",
+        team="sales",
+        category="upsell",
+        channel="email",
+        verdict="suppress",
+        reason="x",
+        at=now,
+        decided_at=now,
+    )
+
+    for cited in (customer, principle):
+        with pytest.raises(ProtectedError) as refused, transaction.atomic():
+            cited.delete()
+        assert row in refused.value.protected_objects
+    assert DecisionLog.objects.get(pk=row.pk).customer_id == customer.pk
