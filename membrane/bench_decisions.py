@@ -360,6 +360,15 @@ def measure_decision_make(*, external_ids: list[str], samples: int, rng: random.
         started = time.perf_counter_ns()
         Customer.objects.get(external_id=external_id)
         orm_reads.append((time.perf_counter_ns() - started) / 1e6)
+    # And one durable commit, a row INSERTed and its WAL flushed as the log's is: the part of a
+    # decision that other writers on the same server (and disk) slow the most.
+    commits = []
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE bench_commit (id bigserial PRIMARY KEY, at timestamptz NOT NULL)")
+        for _ in range(500):
+            started = time.perf_counter_ns()
+            cursor.execute("INSERT INTO bench_commit (at) VALUES (now())")
+            commits.append((time.perf_counter_ns() - started) / 1e6)
     with CaptureQueriesContext(connection) as captured:
         for _ in range(20):
             one()
@@ -371,6 +380,7 @@ def measure_decision_make(*, external_ids: list[str], samples: int, rng: random.
         "queries": queries,
         "round_trip_ms": statistics.median(round_trips),
         "orm_read_ms": statistics.median(orm_reads),
+        "commit_ms": statistics.median(commits),
         "examples": [q["sql"][:160] for q in captured.captured_queries[: int(queries) + 1]],
     }
 
@@ -600,6 +610,7 @@ class Decisions(Benchmark):
             ),
             ("baseline: SELECT 1 round trip", f"{whole['round_trip_ms']:.3f} ms", "", "", ""),
             ("baseline: ORM read of a customer", f"{whole['orm_read_ms']:.3f} ms", "", "", ""),
+            ("baseline: durable INSERT (commit)", f"{whole['commit_ms']:.3f} ms", "", "", ""),
             (
                 "decision_make in-process",
                 f"{whole['median_ms']:.3f} ms",
@@ -642,6 +653,7 @@ class Decisions(Benchmark):
             "decision_make_queries": whole["queries"],
             "round_trip_ms": round(whole["round_trip_ms"], 3),
             "orm_read_ms": round(whole["orm_read_ms"], 3),
+            "commit_ms": round(whole["commit_ms"], 3),
             "bare_rps": round(bare_rps),
             "api_rps": round(api_rps),
             "bare_p50_ms": round(bare_p50, 2),
