@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cxcore', '0009_signal_customer_no_constraint'),
-        ('membrane', '0005_customer_stage_settled'),
+        ('membrane', '0008_stage_transition_one_customer_index'),
     ]
 
     operations = [
