@@ -771,7 +771,7 @@ def _stage_statements(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[
         [f"'{name}', sn.{name}" for name in names]
         + ["'stage', sn.old_stage", "'previous_stage', sn.old_previous", f"'days_in_stage', {days_sql}"]
     )
-    facts_doc = f"json_build_object({facts_json})::jsonb" if postgresql else f"json_object({facts_json})"
+    facts_doc = f"jsonb_build_object({facts_json})" if postgresql else f"json_object({facts_json})"
     ctes = f"""sn AS (SELECT st.*, {case} AS new_stage FROM ({held}) st),
         ch AS (SELECT sn.customer_id, sn.old_stage, sn.new_stage, {facts_doc} AS facts, {settled} AS settled
             FROM sn WHERE sn.old_stage IS NULL OR sn.old_stage <> sn.new_stage)"""
