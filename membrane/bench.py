@@ -248,7 +248,8 @@ class Reevaluate(Benchmark):
         runs = [("first", start), ("cold", start + DAY)]
         runs += [(f"day {day}", start + (day + 1) * DAY) for day in range(1, options["repeat"] + 1)]
         rows, daily, base_times, heap_times = [], [], [], []
-        first = first_base = cold = cold_base = 0.0
+        # "first" and "cold" -> (full run s, its GROUP BY s)
+        single: dict[str, tuple[float, float]] = {}
         for label, as_of in runs:
             with connection.cursor() as cursor:
                 if label == "first":
@@ -260,11 +261,8 @@ class Reevaluate(Benchmark):
             run = stages_evaluate_all(as_of=as_of)
             full = time.perf_counter() - started
             recomputed = _facts_computed_since(run.started_at)
-            if label == "first":
-                first, first_base = full, base
-            elif label == "cold":
-                cold, cold_base = full, base
             if label in ("first", "cold"):
+                single[label] = (full, base)
                 # A day passes before the next run: autovacuum's work where it is on.
                 _vacuum()
             else:
@@ -328,6 +326,7 @@ class Reevaluate(Benchmark):
             f" load average {_load()}"
         )
         ratio = full_s / base_s
+        (first, first_base), (cold, cold_base) = single["first"], single["cold"]
         return {
             "customers": customers,
             "signals": customers * per,

@@ -454,7 +454,7 @@ def _store_history(*, transitions: list[_TransitionRow], states: list[_StageRow]
             [CustomerStage(**state._asdict()) for state in states],
             update_conflicts=True,
             unique_fields=["customer"],
-            update_fields=["stage", "since", "previous_stage", "evaluated_through", "ruleset_number", "settled"],
+            update_fields=list(_STAGE_UPDATED),
             batch_size=2000,
         )
         return
@@ -493,9 +493,7 @@ def _store_history(*, transitions: list[_TransitionRow], states: list[_StageRow]
                 SELECT (r->>0)::bigint, r->>1, {_FROM_US.format("(r->>2)::bigint")}, r->>3,
                     {_FROM_US.format("(r->>4)::bigint")}, (r->>5)::int, (r->>6)::boolean
                 FROM jsonb_array_elements(%s::jsonb) AS rows(r)
-                ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
-                    previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
-                    ruleset_number = excluded.ruleset_number, settled = excluded.settled""",
+                {_STAGE_UPSERT}""",
                 [
                     json.dumps(
                         [
@@ -668,6 +666,11 @@ _STAGE_COLUMNS = (
     "ruleset_number",
     "settled",
 )
+# What a stored stage's upsert replaces: every column but the key.
+_STAGE_UPDATED = _STAGE_COLUMNS[1:]
+_STAGE_UPSERT = "ON CONFLICT (customer_id) DO UPDATE SET " + ", ".join(
+    f"{column} = excluded.{column}" for column in _STAGE_UPDATED
+)
 _TRANSITION_COLUMNS = (
     "customer_id",
     "from_stage",
@@ -783,10 +786,7 @@ def _stage_statements(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[
         FROM {{ch}} WHERE 1 = 1 ON CONFLICT DO NOTHING"""
     write_stages = f"""INSERT INTO {stages} ({", ".join(_STAGE_COLUMNS)})
         SELECT customer_id, new_stage, %(at)s, old_stage, %(at)s, %(ruleset_number)s, settled FROM {{ch}} WHERE 1 = 1
-        ON CONFLICT (customer_id) DO UPDATE SET stage = excluded.stage, since = excluded.since,
-            previous_stage = excluded.previous_stage, evaluated_through = excluded.evaluated_through,
-            ruleset_number = excluded.ruleset_number, settled = excluded.settled
-        WHERE {stages}.evaluated_through < excluded.evaluated_through"""
+        {_STAGE_UPSERT} WHERE {stages}.evaluated_through < excluded.evaluated_through"""
     counts = "SELECT (SELECT count(*) FROM sn), (SELECT count(*) FROM ch)"
     params["ruleset_number"] = ruleset.number
     if postgresql:
