@@ -3,6 +3,10 @@
 Quality bars (DESIGN.md section 12): the full run within 3x of one GROUP BY over the signals into
 the customers; 10,000 changed customers brought up to date incrementally in under 2 s.
 
+Two GROUP BYs are measured beside each run: the strict one reads the signals' covering index only,
+as the facts statement does; the table one also sums a column only the table holds, so it reads
+the rows themselves (the "about 4 s" of issue 4). Every ratio is given against both.
+
 The population lives in a scratch database of its own (`cxm_bench`, created beside the one
 DATABASE_URL names and migrated): generated in SQL (generate_series) the first time, with the
 signal table's indexes built after the load, and reused by later runs of the same size. Each run
@@ -129,19 +133,26 @@ def _populate(*, customers: int, per_customer: int, now) -> float:
 
 
 # The bare aggregate of the quality bar: every signal row read once into its customer. PostgreSQL
-# answers it from the (customer_id, occurred_at) index alone once the table is vacuumed.
-BASELINE_SQL = "SELECT customer_id, count(*), max(occurred_at) FROM cxcore_signal GROUP BY customer_id"
-# The same with one column only the table holds, so the rows themselves are read (as the facts must).
-HEAP_BASELINE_SQL = (
-    "SELECT customer_id, count(*), max(occurred_at), count(*) FILTER (WHERE kind = 'purchase')"
-    " FROM cxcore_signal GROUP BY customer_id"
+# answers it from the (customer_id, occurred_at) covering index alone once the table is vacuumed,
+# as the facts statement reads the signals: the strict baseline.
+BASELINE_SQL = (
+    "SELECT count(*), sum(signals), max(last_at) FROM (SELECT customer_id, count(*) AS signals,"
+    " max(occurred_at) AS last_at FROM cxcore_signal GROUP BY customer_id) per_customer"
+)
+# The same with a column only the table holds (amount), so the rows themselves are read: the
+# aggregate the issue's "about 4 s here" describes.
+TABLE_BASELINE_SQL = (
+    "SELECT count(*), sum(signals), max(last_at), sum(spent) FROM (SELECT customer_id, count(*) AS signals,"
+    " max(occurred_at) AS last_at, sum(amount) AS spent FROM cxcore_signal GROUP BY customer_id) per_customer"
 )
 
 
 def _timed(sql: str) -> float:
+    """Seconds to run `sql`, which consumes every column it aggregates: PostgreSQL drops the aggregates
+    of a subquery nothing reads (a bare count(*) over it only counts the groups)."""
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({sql}) grouped")
+        cursor.execute(sql)
         cursor.fetchone()
     return time.perf_counter() - started
 
@@ -247,28 +258,28 @@ class Reevaluate(Benchmark):
         # customers whose facts time or new signals changed.
         runs = [("first", start), ("cold", start + DAY)]
         runs += [(f"day {day}", start + (day + 1) * DAY) for day in range(1, options["repeat"] + 1)]
-        rows, daily, base_times, heap_times = [], [], [], []
-        # "first" and "cold" -> (full run s, its GROUP BY s)
-        single: dict[str, tuple[float, float]] = {}
+        rows, daily, base_times, table_times = [], [], [], []
+        # "first" and "cold" -> (full run s, its GROUP BY s, its table GROUP BY s)
+        single: dict[str, tuple[float, float, float]] = {}
         for label, as_of in runs:
             with connection.cursor() as cursor:
                 if label == "first":
                     cursor.execute("TRUNCATE cxcore_customerfacts, membrane_customerstage, membrane_stagetransition")
                 elif label == "cold":
                     cursor.execute("TRUNCATE cxcore_customerfacts")
-            base, heap = _timed(BASELINE_SQL), _timed(HEAP_BASELINE_SQL)
+            base, table = _timed(BASELINE_SQL), _timed(TABLE_BASELINE_SQL)
             started = time.perf_counter()
             run = stages_evaluate_all(as_of=as_of)
             full = time.perf_counter() - started
             recomputed = _facts_computed_since(run.started_at)
             if label in ("first", "cold"):
-                single[label] = (full, base)
+                single[label] = (full, base, table)
                 # A day passes before the next run: autovacuum's work where it is on.
                 _vacuum()
             else:
                 daily.append(full)
                 base_times.append(base)
-                heap_times.append(heap)
+                table_times.append(table)
             rows.append(
                 (
                     label,
@@ -276,14 +287,14 @@ class Reevaluate(Benchmark):
                     recomputed,
                     run.transitions,
                     f"{base:.2f}",
-                    f"{heap:.2f}",
+                    f"{table:.2f}",
                     f"{full:.2f}",
                     f"{full / base:.2f}",
-                    f"{full / heap:.2f}",
+                    f"{full / table:.2f}",
                     _load(),
                 )
             )
-        base_s, heap_s, full_s = median(base_times), median(heap_times), median(daily)
+        base_s, table_s, full_s = median(base_times), median(table_times), median(daily)
         changed_s, changed_n = _changed(n=options["changed"], now=runs[-1][1] + dt.timedelta(minutes=5))
         report.table(
             [
@@ -292,10 +303,10 @@ class Reevaluate(Benchmark):
                 "facts_computed",
                 "transitions",
                 "group_by_s",
-                "heap_group_by_s",
+                "table_group_by_s",
                 "full_run_s",
                 "ratio",
-                "heap_ratio",
+                "table_ratio",
                 "load",
             ],
             [
@@ -306,16 +317,16 @@ class Reevaluate(Benchmark):
                     "",
                     "",
                     f"{base_s:.2f}",
-                    f"{heap_s:.2f}",
+                    f"{table_s:.2f}",
                     f"{full_s:.2f}",
                     f"{full_s / base_s:.2f}",
-                    f"{full_s / heap_s:.2f}",
+                    f"{full_s / table_s:.2f}",
                     "",
                 ),
             ],
         )
         report.line(f"group_by: {BASELINE_SQL}")
-        report.line(f"heap_group_by: {HEAP_BASELINE_SQL}")
+        report.line(f"table_group_by: {TABLE_BASELINE_SQL}")
         report.line(
             "first: nothing stored yet (every customer's facts and first stage); cold: every customer's facts"
             " computed again from all their signals, the stages held; day N: the scheduled full run N days later"
@@ -326,21 +337,25 @@ class Reevaluate(Benchmark):
             f" load average {_load()}"
         )
         ratio = full_s / base_s
-        (first, first_base), (cold, cold_base) = single["first"], single["cold"]
+        (first, first_base, first_table), (cold, cold_base, cold_table) = single["first"], single["cold"]
         return {
             "customers": customers,
             "signals": customers * per,
             "group_by_s": round(base_s, 3),
-            "heap_group_by_s": round(heap_s, 3),
+            "table_group_by_s": round(table_s, 3),
             "full_run_s": round(full_s, 3),
             "ratio": round(ratio, 2),
-            "heap_ratio": round(full_s / heap_s, 2),
+            "table_ratio": round(full_s / table_s, 2),
             "target_ratio": TARGET_RATIO,
             "ok_full": ratio <= TARGET_RATIO,
             "first_run_s": round(first, 3),
             "first_ratio": round(first / first_base, 2),
+            "first_table_ratio": round(first / first_table, 2),
             "cold_run_s": round(cold, 3),
             "cold_ratio": round(cold / cold_base, 2),
+            "cold_table_ratio": round(cold / cold_table, 2),
+            "ok_cold": cold / cold_base <= TARGET_RATIO,
+            "ok_cold_table": cold / cold_table <= TARGET_RATIO,
             "changed_customers": changed_n,
             "changed_s": round(changed_s, 3),
             "ok_changed": changed_s < TARGET_CHANGED_S,

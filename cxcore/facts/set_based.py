@@ -2,7 +2,9 @@
 
 The statement reads the signals up to T once, and the ticket openings of the last 90 days once
 more. Level 1 (`l`) aggregates them per (customer, ticket_ref), the signals of no ticket in one
-group per customer, carrying the per-customer partial counts along; level 2 (`kc`) per customer,
+group per customer, carrying the per-customer partial counts along. A ticket's state reads only
+the ticket kinds of its group, so another kind of signal naming a ticket may share the group: the
+groups follow the column as stored (no expression to sort by per row). Level 2 (`kc`) per customer,
 and beside it `ic`, the distinct tickets per issue opened in the window. Each stored column is then
 one expression (`_state_sql`) over the customer row and these aggregates, named like the fields of
 per_customer.Summary, which computes the same in Python.
@@ -192,7 +194,6 @@ def facts_select(vendor: str, *, scope: str) -> tuple[str, str]:
     d = _Dialect(vendor)
     columns = _state_sql(d)
     opening = "s.kind IN ('ticket_opened', 'ticket_reopened')"
-    ticket = "s.kind IN ('ticket_opened', 'ticket_reopened', 'ticket_resolved', 'ticket_eta_given')"
     contact = "s.kind = 'contact' AND s.direction = 'out'"
     survey_counts = "s.kind = 'survey_response' AND s.score >= 0 AND s.scale > 0 AND s.score <= s.scale"
     # The latest response packed with its score in tenths: max() picks the latest, then the higher score.
@@ -212,7 +213,7 @@ def facts_select(vendor: str, *, scope: str) -> tuple[str, str]:
     ctes = f"""
 l AS (
     SELECT s.customer_id AS cid,
-        CASE WHEN {ticket} THEN s.ticket_ref ELSE '' END AS ref,
+        s.ticket_ref AS ref,
         MIN(s.occurred_at) AS first_at,
         MAX(CASE WHEN {opening} THEN s.occurred_at END) AS open_at,
         MAX(CASE WHEN s.kind = 'ticket_resolved' THEN s.occurred_at END) AS resolved_at,

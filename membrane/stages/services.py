@@ -935,22 +935,29 @@ def stages_evaluate_all(
         _run_finish(run, outcome=RunOutcome.FAILED, error=repr(exc))
         raise
     evaluated = sum(customers for customers, _, _ in results)
-    refreshed = sum(computed for _, _, computed in results)
-    if refreshed * 2 > evaluated:
-        _analyze_after_rewrite()
+    rewritten = [
+        model._meta.db_table
+        for model, written in (
+            (CustomerFacts, sum(computed for _, _, computed in results)),
+            (CustomerStage, sum(transitions for _, transitions, _ in results)),
+        )
+        if written * 2 > evaluated
+    ]
+    _analyze_after_rewrite(rewritten)
     return _run_finish(run, outcome=RunOutcome.SUCCEEDED)
 
 
-def _analyze_after_rewrite() -> None:
-    """Fresh planner statistics for the tables a run rewrote most of (a first run, after an import).
+def _analyze_after_rewrite(tables: list[str]) -> None:
+    """Fresh planner statistics for the tables a run rewrote most of (facts after an import, stages on a
+    first run).
 
     The next runs' plans depend on them (how many facts rows a range holds): autovacuum gathers them
     in time where it runs, not where it is off.
     """
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not tables:
         return
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {CustomerFacts._meta.db_table}, {CustomerStage._meta.db_table}")
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
 
 
 def stages_replay(*, since: dt.datetime, until: dt.datetime, step: dt.timedelta) -> list[EvaluationRun]:
