@@ -23,7 +23,7 @@ def test_runs_are_listed_with_their_figures(client, agent, django_assert_max_num
         response = client.get(reverse("runs"))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "1004" in body and "1234 ms" in body
+    assert "1,004" in body and "1,234 ms" in body
     assert "Start a full run" not in body
     assert 'hx-trigger="every 2s"' not in body
 
@@ -66,3 +66,13 @@ def test_an_outsider_sees_no_runs(client, outsider):
 def test_anonymous_is_sent_to_login(client, db):
     response = client.get(reverse("runs"))
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+def test_a_run_says_who_started_it(client, agent, cx_manager):
+    make_run(started_by=cx_manager, customers=1_250_000)
+    make_run(kind="changed", customers=3)
+    client.force_login(agent)
+    rows = client.get(reverse("runs")).content.decode().split("<tr")[2:]
+    started_by = [row.split("<td>")[2].split("</td>")[0] for row in rows]
+    assert "schedule" in started_by[0] and cx_manager.username in started_by[1]
+    assert "1,250,000" in rows[1]
