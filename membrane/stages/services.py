@@ -726,7 +726,9 @@ def _stage_statements(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[
     their parameters (those of facts_params, lo, hi, run_id and the rules' own).
 
     `sn` reads each customer's facts at `as_of` from CustomerFacts (which the caller has brought to
-    `as_of`) with the stage held, leaving alone the customers already brought past `as_of`, and runs
+    `as_of`) with the stage held, leaving alone the customers already brought past `as_of` and those
+    whose relationship has not begun by then (created, or first heard of, later: the event-time path
+    starts a history there too, so a replay of imported data gives nobody a stage before it), and runs
     the rules' CASE over them; `ch` is the customers whose stage changes, with the facts that made
     it and whether the rules keep the new stage as it begins (settled, as _settled has it). The
     transitions and stored stages are written from `ch` in the database, set-based. The last
@@ -768,7 +770,7 @@ def _stage_statements(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[
             cs.stage AS old_stage, cs.since AS old_since, cs.previous_stage AS old_previous
         FROM {CustomerFacts._meta.db_table} f LEFT JOIN {CustomerStage._meta.db_table} cs
             ON cs.customer_id = f.customer_id AND cs.customer_id >= %(lo)s AND cs.customer_id < %(hi)s
-        WHERE f.customer_id >= %(lo)s AND f.customer_id < %(hi)s
+        WHERE f.customer_id >= %(lo)s AND f.customer_id < %(hi)s AND f.tenure_start <= %(at)s
             AND (cs.customer_id IS NULL OR cs.evaluated_through < %(at)s)"""
     facts_json = ", ".join(
         [f"'{name}', sn.{name}" for name in names]
