@@ -293,8 +293,9 @@ class CustomerView(APIView):
         summary="The 360° view of a customer",
         description=(
             "Profile, consent on every channel, signal counts by kind and the 50 most recent signals "
-            "(newest first), as of `at` (default now); other parts (stage, facts, open actions) join as "
-            "the membrane adds them. Needs the `read` scope."
+            "(newest first), as of `at` (default now); other parts join as the membrane adds them: the "
+            "stage brought up to `at`, the facts, the latest stage changes (each with the rule that made it "
+            "and the facts that rule read), what may be sent, open actions. Needs the `read` scope."
         ),
         tags=["customers"],
         parameters=[

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
-from membrane.models import EvaluationRun
+from membrane.models import EvaluationRun, StageRuleSet, StageTransition
 from membrane.models.stages import EvaluationRunKind, RunOutcome
 
+from .rules import CompiledRuleSet, ruleset_compile
+
 RUNS_SHOWN = 50
+HISTORY_SHOWN = 20
 
 
 def evaluation_runs_recent(*, limit: int = RUNS_SHOWN) -> QuerySet[EvaluationRun]:
@@ -34,6 +39,7 @@ def customer_stage_360(*, customer, at) -> dict:
     from .services import stage_bring_up_to
 
     state = stage_bring_up_to(customer=customer, at=at)
+    history = customer_stage_history(customer=customer, at=at)
     facts = {
         "stage": state.stage,
         "previous_stage": state.previous_stage,
@@ -48,4 +54,51 @@ def customer_stage_360(*, customer, at) -> dict:
             "days_in_stage": state.days_in_stage,
         },
         "facts": facts,
+        "stage_history": history,
     }
+
+
+def customer_stage_history(*, customer, at, limit: int = HISTORY_SHOWN) -> list[dict[str, Any]]:
+    """The customer's latest stage changes up to `at`, newest first, each with the rule that made it (of the
+    version of the rules that evaluated it) and the facts that rule read, as recorded with the change."""
+    transitions = list(
+        StageTransition.objects.filter(customer=customer, at__lte=at)
+        .order_by("-at", "-id")
+        .values("at", "from_stage", "to_stage", "ruleset_number", "facts")[:limit]
+    )
+    numbers = {row["ruleset_number"] for row in transitions} - {None}
+    rulesets = {ruleset.number: ruleset_compile(ruleset) for ruleset in StageRuleSet.objects.filter(number__in=numbers)}
+    return [
+        {
+            "at": row["at"],
+            "from_stage": row["from_stage"],
+            "to_stage": row["to_stage"],
+            "ruleset_number": row["ruleset_number"],
+            "because": _because(rulesets.get(row["ruleset_number"]), row["facts"], row["to_stage"]),
+        }
+        for row in transitions
+    ]
+
+
+def _because(ruleset: CompiledRuleSet | None, facts: dict[str, Any], stage: str) -> dict[str, Any] | None:
+    """The rule that gave `stage` on the recorded facts (the first that holds), or the default stage when none
+    held, with the facts it read; None when the recorded facts no longer give that stage (a change of
+    catalogue since), so nothing wrong is claimed."""
+    if ruleset is None:
+        return None
+    try:
+        for rule in ruleset.rules:
+            if rule.holds(facts):
+                if rule.stage != stage:
+                    return None
+                read = sorted(rule.checked.facts_read)
+                return {
+                    "rule": rule.position,
+                    "condition": rule.condition,
+                    "facts": {name: facts.get(name) for name in read},
+                }
+    except (KeyError, TypeError, ValueError):
+        return None
+    if ruleset.default_stage != stage:
+        return None
+    return {"rule": None, "condition": "", "facts": {}}
