@@ -71,3 +71,20 @@ def test_the_decision_log_lists_answers_with_their_reason(client, agent):
 
     assert "M-7" in page and "Allowed: no published principle restricts this contact." in page
     assert "M-7" not in client.get("/decisions/?verdict=suppress").content.decode()
+
+
+def test_a_suppression_in_the_log_links_the_principle_that_decided_it(client, agent):
+    from django.utils import timezone
+
+    from membrane.tests.stage_helpers import DAY, ticket
+
+    customer = CustomerFactory(external_id="M-8")
+    ticket(customer.external_id, "T1", timezone.now() - 2 * DAY)
+    decision_make(customer=customer, interaction=Interaction("marketing_devices", "upsell", "email"))
+    client.force_login(agent)
+
+    page = client.get("/decisions/?verdict=suppress").content.decode()
+
+    assert "No marketing or sales offers during a crisis" in page
+    assert 'href="/principles/no-offers-in-crisis/"' in page
+    assert '?verdict=suppress" aria-current="page"' in page
