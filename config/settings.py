@@ -180,6 +180,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 REEVALUATE_EVERY_SECONDS = env_int("REEVALUATE_EVERY_SECONDS", 300)
 # Chunks of a full evaluation run side by side on PostgreSQL, each on a connection (and a core) of its own.
 EVALUATION_CONNECTIONS = env_int("EVALUATION_CONNECTIONS", 2)
+# A running evaluation run silent (no chunk committed) for longer than this has lost its worker.
+RUN_STALLED_AFTER_SECONDS = env_int("RUN_STALLED_AFTER_SECONDS", 900)
 # Schedules live in git; `python manage.py sync_schedules` writes them to django-celery-beat.
 CELERY_BEAT_SCHEDULE = {
     "reevaluate-changed": {
@@ -189,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
     "reevaluate-all-daily": {
         "task": "membrane.tasks.reevaluate_all",
         "schedule": crontab(hour=2, minute=15),
+    },
+    "resume-stalled-runs": {
+        "task": "membrane.tasks.resume_stalled_runs",
+        "schedule": 300,
     },
     "actions-sync": {
         "task": "membrane.tasks.actions_sync_all",

@@ -9,6 +9,7 @@ from cxcore.selectors import customers_changed
 from membrane.actions.services import actions_sync
 from membrane.models import EvaluationRun
 from membrane.stages.services import stages_evaluate_all, stages_evaluate_changed
+from membrane.stages.stalled_runs import evaluation_runs_resume_stalled
 
 
 @shared_task
@@ -20,6 +21,13 @@ def reevaluate_changed() -> int:
     run = stages_evaluate_changed(at=at)
     actions_sync(customer_ids=changed, at=at)
     return run.pk
+
+
+@shared_task
+def resume_stalled_runs() -> dict:
+    """Full runs whose worker stopped are queued again; other interrupted runs are closed as failed."""
+    resumed, closed = evaluation_runs_resume_stalled()
+    return {"resumed": resumed, "closed": closed}
 
 
 @shared_task

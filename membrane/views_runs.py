@@ -12,6 +12,7 @@ from cxcore.models import Role
 
 from .stages.selectors import evaluation_runs_any_running, evaluation_runs_recent
 from .stages.services import evaluation_run_queue
+from .stages.stalled_runs import stalled_before
 
 
 def _context(request: HttpRequest) -> dict:
@@ -20,6 +21,7 @@ def _context(request: HttpRequest) -> dict:
         "runs": runs,
         "polling": evaluation_runs_any_running(runs),
         "can_start": request.user.has_role(Role.CX_MANAGER),
+        "stalled_before": stalled_before(),
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -136,6 +138,11 @@ class EvaluationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} run as of {self.as_of:%Y-%m-%d %H:%M} ({self.outcome})"
+
+    @property
+    def last_seen_at(self) -> dt.datetime:
+        """The last sign of life of the worker doing the run."""
+        return self.heartbeat_at or self.started_at
 
     @property
     def percent(self) -> int:

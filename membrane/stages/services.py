@@ -874,6 +874,10 @@ def _evaluate_chunk(run: EvaluationRun, *, k: int, lo: int, hi: int, ruleset: Co
         customers, transitions, computed = _evaluate_range(lo=lo, hi=hi + 1, as_of=run.as_of, ruleset=ruleset, run=run)
         # Locked last, so chunks running side by side wait on each other only for their commits.
         done = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+        if k in done.done_chunks:
+            # Another worker did this chunk meanwhile (a run resumed while it was only slow): the work
+            # above changed nothing it had not, and is not counted twice.
+            return 0, 0, computed
         done.done_chunks = sorted({*done.done_chunks, k})
         done.chunks_done = len(done.done_chunks)
         done.customers += customers
@@ -914,7 +918,10 @@ def stages_evaluate_all(
     elif run.outcome == RunOutcome.SUCCEEDED:
         return run
     else:
-        EvaluationRun.objects.filter(pk=run.pk).update(outcome=RunOutcome.RUNNING, error="")
+        # A worker taking up a run (queued, or resumed after an interruption) gives its first beat.
+        EvaluationRun.objects.filter(pk=run.pk).update(
+            outcome=RunOutcome.RUNNING, error="", heartbeat_at=timezone.now()
+        )
     run.refresh_from_db()
     ruleset = published_ruleset()
     if run.first_id is None:

@@ -1,7 +1,9 @@
-"""A real Celery worker re-evaluates: ingest alone brings a customer to crisis; a killed full run is finished."""
+"""A real Celery worker re-evaluates: ingest alone brings a customer to crisis; a full run whose worker was killed
+is found by beat's sweep and finished."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
@@ -11,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from kombu import pools as kombu_pools
@@ -19,6 +22,7 @@ from config.celery import app
 from cxcore.models import Customer, Signal
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
 from membrane.stages.services import evaluation_run_start
+from membrane.stages.stalled_runs import evaluation_runs_resume_stalled
 from membrane.tasks import reevaluate_all
 
 from .stage_helpers import DAY, ticket
@@ -145,7 +149,9 @@ def test_a_full_run_killed_midway_and_run_again_loses_and_duplicates_nothing(bro
 
     worker = start_worker()
     try:
-        reevaluate_all.delay(run.pk)
+        # Beat's sweep, once the run has been silent for longer than RUN_STALLED_AFTER_SECONDS.
+        later = killed.last_seen_at + dt.timedelta(seconds=settings.RUN_STALLED_AFTER_SECONDS + 1)
+        assert evaluation_runs_resume_stalled(now=later) == ([run.pk], [])
         wait_for(lambda: EvaluationRun.objects.get(pk=run.pk).outcome == "succeeded")
     finally:
         stop(worker)

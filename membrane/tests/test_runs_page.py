@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -76,3 +78,16 @@ def test_a_run_says_who_started_it(client, agent, cx_manager):
     started_by = [row.split("<td>")[2].split("</td>")[0] for row in rows]
     assert "schedule" in started_by[0] and cx_manager.username in started_by[1]
     assert "1,250,000" in rows[1]
+
+
+def test_a_run_with_no_progress_for_long_says_so(client, agent, settings):
+    settings.RUN_STALLED_AFTER_SECONDS = 600
+    silent_since = timezone.now() - dt.timedelta(minutes=20)
+    make_run(outcome="running", chunks_total=4, chunks_done=2, started_at=silent_since, heartbeat_at=silent_since)
+    make_run(outcome="running", chunks_total=4, chunks_done=1)
+    client.force_login(agent)
+
+    body = client.get(reverse("runs")).content.decode()
+
+    assert body.count('data-testid="stalled"') == 1
+    assert f"no progress since {timezone.localtime(silent_since):%Y-%m-%d %H:%M:%S}: it will be resumed" in body
