@@ -46,6 +46,11 @@ _BY_CONTEXT = {
 }
 
 
+def customer_fact_definitions() -> tuple[FactDef, ...]:
+    """Every customer fact as documented (name, type, description, example), in catalogue order."""
+    return STAGE_FACTS + CXCORE_FACTS
+
+
 def facts_for(context: str) -> Mapping[str, FactSpec]:
     """The facts an expression of `context` ("stage_rule", "principle", "audience") may read."""
     try:

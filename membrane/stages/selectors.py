@@ -4,15 +4,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from membrane.models import EvaluationRun, StageRuleSet, StageTransition
-from membrane.models.stages import EvaluationRunKind, RunOutcome
+from membrane.models import EvaluationRun, StageRule, StageRuleSet, StageTransition
+from membrane.models.stages import EvaluationRunKind, RuleSetStatus, RunOutcome
 
 from .rules import CompiledRuleSet, ruleset_compile
 
 RUNS_SHOWN = 50
 HISTORY_SHOWN = 20
+
+
+def stages_overview() -> dict[str, Any]:
+    """What the Stages page and GET /api/v1/stages show: every stage with its customers now, the published
+    rules in order, the other versions, and the facts a rule can read."""
+    from membrane.catalogue import customer_fact_definitions
+    from membrane.selectors_dashboard import stage_counts, stage_definitions, stage_distribution
+
+    stages = stage_distribution(definitions=stage_definitions(), counts=stage_counts())
+    published = (
+        StageRuleSet.objects.filter(status=RuleSetStatus.PUBLISHED)
+        .select_related("author")
+        .prefetch_related(Prefetch("rules", queryset=StageRule.objects.order_by("position")))
+        .first()
+    )
+    others = (
+        StageRuleSet.objects.exclude(status=RuleSetStatus.PUBLISHED)
+        .select_related("author")
+        .annotate(rule_count=Count("rules"))
+        .order_by("-number")
+    )
+    return {
+        "stages": stages,
+        "staged_customers": sum(stage["customers"] for stage in stages),
+        "published": published,
+        "others": list(others),
+        "facts": customer_fact_definitions(),
+    }
 
 
 def evaluation_runs_recent(*, limit: int = RUNS_SHOWN) -> QuerySet[EvaluationRun]:
