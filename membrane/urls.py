@@ -12,4 +12,5 @@ urlpatterns = [
     path("actions/", views_actions.action_queue, name="actions"),
     path("runs/", views_runs.run_list, name="runs"),
     path("runs/start/", views_runs.run_start, name="run-start"),
+    path("runs/<int:pk>/", views_runs.run_detail, name="run"),
 ]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from cxcore.decorators import console_view
 from cxcore.models import Role
 
-from .stages.selectors import evaluation_runs_any_running, evaluation_runs_recent
+from .models import EvaluationRun
+from .stages.selectors import evaluation_run_changes, evaluation_runs_any_running, evaluation_runs_recent
 from .stages.services import evaluation_run_queue
 from .stages.stalled_runs import stalled_before
 
@@ -29,6 +30,13 @@ def _context(request: HttpRequest) -> dict:
 def run_list(request: HttpRequest) -> HttpResponse:
     template = "membrane/runs.html#runs" if request.htmx else "membrane/runs.html"
     return render(request, template, _context(request))
+
+
+@console_view()
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(EvaluationRun.objects.select_related("started_by"), pk=pk)
+    context = {"run": run, "stalled_before": stalled_before(), **evaluation_run_changes(run=run)}
+    return render(request, "membrane/run_detail.html", context)
 
 
 @require_POST

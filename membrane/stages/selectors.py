@@ -53,6 +53,23 @@ def evaluation_runs_recent(*, limit: int = RUNS_SHOWN) -> QuerySet[EvaluationRun
     return EvaluationRun.objects.exclude(empty).select_related("started_by").order_by("-started_at", "-id")[:limit]
 
 
+RUN_CHANGES_SHOWN = 50
+
+
+def evaluation_run_changes(*, run: EvaluationRun, limit: int = RUN_CHANGES_SHOWN) -> dict[str, Any]:
+    """What a run changed: its transitions counted by (from, to), most frequent first, and the latest
+    `limit` of them with their customers."""
+    transitions = StageTransition.objects.filter(run_id=run.pk)
+    flows = (
+        transitions.order_by()
+        .values("from_stage", "to_stage")
+        .annotate(n=Count("id"))
+        .order_by("-n", "from_stage", "to_stage")
+    )
+    latest = transitions.select_related("customer").order_by("-at", "-id")[:limit]
+    return {"flows": list(flows), "transitions": list(latest)}
+
+
 def evaluation_runs_any_running(runs) -> bool:
     return any(run.outcome == RunOutcome.RUNNING for run in runs)
 

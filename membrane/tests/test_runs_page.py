@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from membrane.models import EvaluationRun
+from membrane.stages.services import stages_evaluate_all
 
-from .stage_helpers import NOW
+from .stage_helpers import DAY, NOW, ingest, ticket
 
 
 def make_run(**fields):
@@ -91,3 +92,22 @@ def test_a_run_with_no_progress_for_long_says_so(client, agent, settings):
 
     assert body.count('data-testid="stalled"') == 1
     assert f"no progress since {timezone.localtime(silent_since):%Y-%m-%d %H:%M:%S}: it will be resumed" in body
+
+
+def test_a_run_shows_what_it_changed(client, agent, django_assert_max_num_queries):
+    ingest("m1", "purchase", NOW - 3 * DAY, amount="20.00")
+    ingest("m2", "purchase", NOW - 2 * DAY, amount="20.00")
+    ticket("m3", "T1", NOW - DAY)
+    run = stages_evaluate_all(as_of=NOW + DAY)
+    client.force_login(agent)
+
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("run", args=[run.pk]))
+
+    body = response.content.decode()
+    flows = body.split('data-testid="run-flows"')[1].split("</section>")[0]
+    assert flows.index("active") < flows.index("crisis")  # 2 customers entered active, 1 crisis
+    assert '<td class="num">2</td>' in flows and '<td class="num">1</td>' in flows
+    assert 'href="/customers/m3/"' in body
+    assert f'href="/runs/{run.pk}/"' in client.get(reverse("runs")).content.decode()
+    assert client.get(reverse("run", args=[run.pk + 1000])).status_code == 404
