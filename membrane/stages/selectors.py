@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from membrane.expressions import ExpressionError
 from membrane.models import EvaluationRun, StageRule, StageRuleSet, StageTransition
 from membrane.models.stages import EvaluationRunKind, RuleSetStatus, RunOutcome
 
@@ -112,7 +113,7 @@ def customer_stage_history(*, customer, at, limit: int = HISTORY_SHOWN) -> list[
         .values("at", "from_stage", "to_stage", "ruleset_number", "facts")[:limit]
     )
     numbers = {row["ruleset_number"] for row in transitions} - {None}
-    rulesets = {ruleset.number: ruleset_compile(ruleset) for ruleset in StageRuleSet.objects.filter(number__in=numbers)}
+    rulesets = {ruleset.number: _compiled(ruleset) for ruleset in StageRuleSet.objects.filter(number__in=numbers)}
     return [
         {
             "at": row["at"],
@@ -123,6 +124,14 @@ def customer_stage_history(*, customer, at, limit: int = HISTORY_SHOWN) -> list[
         }
         for row in transitions
     ]
+
+
+def _compiled(ruleset: StageRuleSet) -> CompiledRuleSet | None:
+    """An old version as compiled, or None when its conditions no longer check (a fact renamed since)."""
+    try:
+        return ruleset_compile(ruleset)
+    except ExpressionError:
+        return None
 
 
 def _because(ruleset: CompiledRuleSet | None, facts: dict[str, Any], stage: str) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cxcore.models import Customer
 from cxcore.selectors import customer_360
-from membrane.models import StageTransition
+from membrane.models import StageRule, StageRuleSet, StageTransition
 from membrane.stages.selectors import HISTORY_SHOWN, customer_stage_history
 
 from .stage_helpers import DAY, NOW, ingest, publish_rules, ticket
@@ -83,3 +83,15 @@ def test_the_history_shown_is_the_latest_changes_in_a_fixed_number_of_queries(db
     assert len(history) == HISTORY_SHOWN
     assert history[0]["at"] == NOW - (300 - HISTORY_SHOWN - 4) * DAY
     assert all(newer["at"] > older["at"] for newer, older in zip(history, history[1:], strict=False))
+
+
+def test_a_change_made_by_rules_that_no_longer_check_is_shown_without_a_reason(db):
+    ingest("m4", "purchase", NOW - 3 * DAY, amount="10.00")
+    customer = Customer.objects.get(external_id="m4")
+    old = StageRuleSet.objects.create(number=90, status="superseded", default_stage="onboarding")
+    StageRule.objects.create(ruleset=old, position=1, stage="vip", condition="fact_renamed_since > 1")
+    StageTransition.objects.create(customer=customer, to_stage="vip", at=NOW - 3 * DAY, ruleset_number=90)
+
+    history = customer_stage_history(customer=customer, at=NOW)
+
+    assert [(change["to_stage"], change["because"]) for change in history] == [("vip", None)]
