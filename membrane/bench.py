@@ -338,6 +338,16 @@ class Reevaluate(Benchmark):
         )
         ratio = full_s / base_s
         (first, first_base, first_table), (cold, cold_base, cold_table) = single["first"], single["cold"]
+
+        def verdict(seconds: float, base: float) -> str:
+            return f"{seconds / base:.2f}x ({'met' if seconds / base <= TARGET_RATIO else 'missed'})"
+
+        report.line(
+            f"goal, a full run within {TARGET_RATIO:.0f}x of the GROUP BY (strict / table):"
+            f" daily {verdict(full_s, base_s)} / {verdict(full_s, table_s)};"
+            f" cold {verdict(cold, cold_base)} / {verdict(cold, cold_table)};"
+            f" first {verdict(first, first_base)} / {verdict(first, first_table)}"
+        )
         return {
             "customers": customers,
             "signals": customers * per,
