@@ -1,19 +1,33 @@
 """The stages page: the stage definitions with their customers now, the published stage rules, older versions,
-and the facts a rule can read.
+and the facts a rule can read; and the customers holding one stage.
 
 Read-only: the rule editor is a later feature.
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from cxcore.decorators import console_view
 
-from .stages.selectors import stages_overview
+from .stages.selectors import stage_holders, stages_overview
+
+HOLDERS_PER_PAGE = 50
 
 
 @console_view()
 def stage_rules(request: HttpRequest) -> HttpResponse:
     return render(request, "membrane/stages.html", stages_overview())
+
+
+@console_view()
+def stage_customers(request: HttpRequest, key: str) -> HttpResponse:
+    definition, holders = stage_holders(key=key)
+    page = Paginator(holders, HOLDERS_PER_PAGE).get_page(request.GET.get("page"))
+    if definition is None and not page.object_list:
+        raise Http404(f"No stage {key!r}")
+    context = {"key": key, "definition": definition, "page": page, "now": timezone.now()}
+    return render(request, "membrane/stage_customers.html", context)

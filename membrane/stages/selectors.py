@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from membrane.expressions import ExpressionError
-from membrane.models import EvaluationRun, StageRule, StageRuleSet, StageTransition
+from membrane.models import CustomerStage, EvaluationRun, StageDefinition, StageRule, StageRuleSet, StageTransition
 from membrane.models.stages import EvaluationRunKind, RuleSetStatus, RunOutcome
 
 from .rules import CompiledRuleSet, ruleset_compile
@@ -42,6 +42,19 @@ def stages_overview() -> dict[str, Any]:
         "others": list(others),
         "facts": customer_fact_definitions(),
     }
+
+
+def stage_holders(*, key: str) -> tuple[dict[str, Any] | None, QuerySet[CustomerStage]]:
+    """A stage's definition (None for a key held but no longer defined) and the customers holding it as of the
+    last evaluation, longest in it first."""
+    definition = StageDefinition.objects.filter(key=key).values("key", "name", "description").first()
+    holders = (
+        CustomerStage.objects.filter(stage=key)
+        .select_related("customer")
+        .order_by("since", "customer_id")
+        .only("since", "previous_stage", "evaluated_through", "customer__external_id", "customer__name")
+    )
+    return definition, holders
 
 
 def evaluation_runs_recent(*, limit: int = RUNS_SHOWN) -> QuerySet[EvaluationRun]:
