@@ -61,7 +61,7 @@ def test_the_panels_count_the_population(client, cx_manager):
     assert {s["name"]: s["y"] for s in decisions["series"]} == {"allow": [2, 4], "suppress": [2, 0]}
     assert context["last_run"].customers == 4
     html = response.content.decode()
-    assert 'href="/runs/"' in html and 'href="/actions/"' in html
+    assert 'href="/runs/"' in html and 'href="/actions/"' in html and 'href="/stages/crisis/"' in html
     start = html.index('<script id="decisions-data" type="application/json">')
     assert json.loads(html[start:].split(">", 1)[1].split("</script>", 1)[0])["x"] == ["marketing", "survey"]
 
