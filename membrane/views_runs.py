@@ -13,7 +13,6 @@ from cxcore.models import Role
 from .models import EvaluationRun
 from .stages.selectors import evaluation_run_changes, evaluation_runs_any_running, evaluation_runs_recent
 from .stages.services import evaluation_run_queue
-from .stages.stalled_runs import stalled_before
 
 
 def _context(request: HttpRequest) -> dict:
@@ -22,7 +21,6 @@ def _context(request: HttpRequest) -> dict:
         "runs": runs,
         "polling": evaluation_runs_any_running(runs),
         "can_start": request.user.has_role(Role.CX_MANAGER),
-        "stalled_before": stalled_before(),
     }
 
 
@@ -35,7 +33,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @console_view()
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(EvaluationRun.objects.select_related("started_by"), pk=pk)
-    context = {"run": run, "stalled_before": stalled_before(), **evaluation_run_changes(run=run)}
+    context = {"run": run, **evaluation_run_changes(run=run)}
     return render(request, "membrane/run_detail.html", context)
 
 

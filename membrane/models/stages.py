@@ -7,6 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from cxcore.models import Customer
 
@@ -111,6 +112,11 @@ class RunOutcome(models.TextChoices):
     FAILED = "failed", "failed"
 
 
+def stalled_before(now: dt.datetime | None = None) -> dt.datetime:
+    """A running run whose last beat is older than this has lost its worker."""
+    return (now or timezone.now()) - dt.timedelta(seconds=settings.RUN_STALLED_AFTER_SECONDS)
+
+
 class EvaluationRun(models.Model):
     kind = models.CharField(max_length=10, choices=EvaluationRunKind.choices)
     as_of = models.DateTimeField()
@@ -143,6 +149,11 @@ class EvaluationRun(models.Model):
     def last_seen_at(self) -> dt.datetime:
         """The last sign of life of the worker doing the run."""
         return self.heartbeat_at or self.started_at
+
+    @property
+    def stalled(self) -> bool:
+        """Running, but silent for longer than settings.RUN_STALLED_AFTER_SECONDS: its worker has stopped."""
+        return self.outcome == RunOutcome.RUNNING and self.last_seen_at < stalled_before()
 
     @property
     def percent(self) -> int:

@@ -585,9 +585,10 @@ def stage_bring_up_to(
     return results[customer.pk]
 
 
-def _run_finish(run: EvaluationRun, *, outcome: str, error: str = "") -> EvaluationRun:
+def run_finish(run: EvaluationRun, *, outcome: str, error: str = "", at: dt.datetime | None = None) -> EvaluationRun:
+    """Records how `run` ended, and when (`at`, default now: a run found interrupted ended at its last beat)."""
     run.refresh_from_db()
-    run.finished_at = timezone.now()
+    run.finished_at = at or timezone.now()
     run.duration_ms = int((run.finished_at - run.started_at).total_seconds() * 1000)
     run.outcome = outcome
     run.error = error
@@ -649,12 +650,12 @@ def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANG
                     heartbeat_at=timezone.now(),
                 )
     except Exception as exc:
-        _run_finish(run, outcome=RunOutcome.FAILED, error=repr(exc))
+        run_finish(run, outcome=RunOutcome.FAILED, error=repr(exc))
         raise
     finally:
         if reader is not None:
             reader.close()
-    return _run_finish(run, outcome=RunOutcome.SUCCEEDED)
+    return run_finish(run, outcome=RunOutcome.SUCCEEDED)
 
 
 _STAGE_COLUMNS = (
@@ -925,7 +926,7 @@ def stages_evaluate_all(
     run.refresh_from_db()
     ruleset = published_ruleset()
     if run.first_id is None:
-        return _run_finish(run, outcome=RunOutcome.SUCCEEDED)
+        return run_finish(run, outcome=RunOutcome.SUCCEEDED)
     todo = [dict(k=k, lo=lo, hi=hi, ruleset=ruleset) for k, lo, hi in _chunks(run) if k not in run.done_chunks]
     workers = min(_side_by_side(), len(todo))
     try:
@@ -941,7 +942,7 @@ def stages_evaluate_all(
                     pool.shutdown(cancel_futures=True)
                     raise
     except Exception as exc:
-        _run_finish(run, outcome=RunOutcome.FAILED, error=repr(exc))
+        run_finish(run, outcome=RunOutcome.FAILED, error=repr(exc))
         raise
     evaluated = sum(customers for customers, _, _ in results)
     rewritten = [
@@ -953,7 +954,7 @@ def stages_evaluate_all(
         if written * 2 > evaluated
     ]
     _analyze_after_rewrite(rewritten)
-    return _run_finish(run, outcome=RunOutcome.SUCCEEDED)
+    return run_finish(run, outcome=RunOutcome.SUCCEEDED)
 
 
 def _analyze_after_rewrite(tables: list[str]) -> None:

@@ -12,18 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from membrane.models import EvaluationRun
-from membrane.models.stages import EvaluationRunKind, RunOutcome
+from membrane.models.stages import EvaluationRunKind, RunOutcome, stalled_before
 
-
-def stalled_before(now: dt.datetime | None = None) -> dt.datetime:
-    """A running run whose last beat is older than this has stopped."""
-    return (now or timezone.now()) - dt.timedelta(seconds=settings.RUN_STALLED_AFTER_SECONDS)
+from .services import run_finish
 
 
 def evaluation_runs_stalled(*, now: dt.datetime | None = None):
@@ -49,11 +45,8 @@ def evaluation_runs_resume_stalled(*, now: dt.datetime | None = None) -> tuple[l
             what_next = (
                 "run the replay again" if run.kind == EvaluationRunKind.REPLAY else "the next run takes its customers"
             )
-            run.outcome = RunOutcome.FAILED
-            run.finished_at = run.last_seen_at
-            run.duration_ms = int((run.finished_at - run.started_at).total_seconds() * 1000)
-            run.error = f"interrupted: no progress since {run.last_seen_at:%Y-%m-%d %H:%M:%S} UTC; {what_next}"
-            run.save(update_fields=["outcome", "finished_at", "duration_ms", "error"])
+            error = f"interrupted: no progress since {run.last_seen_at:%Y-%m-%d %H:%M:%S} UTC; {what_next}"
+            run_finish(run, outcome=RunOutcome.FAILED, error=error, at=run.last_seen_at)
             closed.append(run.pk)
         for pk in resumed:
             transaction.on_commit(lambda pk=pk: reevaluate_all.delay(pk))
