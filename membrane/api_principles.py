@@ -13,7 +13,8 @@ from membrane.principles import selectors
 READERS = scope_required("read", console_roles=tuple(Role.values))
 
 
-def _when(value):
+def iso_time(value):
+    """A time as ISO 8601 with its offset, as every API answer writes it; None stays None."""
     return value.isoformat() if value else None
 
 
@@ -31,11 +32,11 @@ def version_json(version, diff: list[str] | None = None) -> dict:
         "review_comment": version.review_comment,
         "author": version.author.username if version.author else None,
         "approver": version.approver.username if version.approver else None,
-        "created_at": _when(version.created_at),
-        "submitted_at": _when(version.submitted_at),
-        "approved_at": _when(version.approved_at),
-        "published_at": _when(version.published_at),
-        "ended_at": _when(version.ended_at),
+        "created_at": iso_time(version.created_at),
+        "submitted_at": iso_time(version.submitted_at),
+        "approved_at": iso_time(version.approved_at),
+        "published_at": iso_time(version.published_at),
+        "ended_at": iso_time(version.ended_at),
     }
     if diff is not None:
         data["diff"] = diff

@@ -7,13 +7,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from membrane.api_principles import READERS
+from membrane.api_principles import READERS, iso_time
 
 from .stages.selectors import stages_overview
-
-
-def _when(value):
-    return value.isoformat() if value else None
 
 
 def _ruleset_json(ruleset) -> dict:
@@ -23,8 +19,8 @@ def _ruleset_json(ruleset) -> dict:
         "default_stage": ruleset.default_stage,
         "author": ruleset.author.username if ruleset.author else None,
         "change_note": ruleset.change_note,
-        "created_at": _when(ruleset.created_at),
-        "published_at": _when(ruleset.published_at),
+        "created_at": iso_time(ruleset.created_at),
+        "published_at": iso_time(ruleset.published_at),
     }
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from cxcore.decorators import console_view
 
@@ -29,5 +28,5 @@ def stage_customers(request: HttpRequest, key: str) -> HttpResponse:
     page = Paginator(holders, HOLDERS_PER_PAGE).get_page(request.GET.get("page"))
     if definition is None and not page.object_list:
         raise Http404(f"No stage {key!r}")
-    context = {"key": key, "definition": definition, "page": page, "now": timezone.now()}
+    context = {"key": key, "definition": definition, "page": page}
     return render(request, "membrane/stage_customers.html", context)
