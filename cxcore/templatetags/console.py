@@ -21,6 +21,14 @@ def badge(value: object, family: str = "", label: object = None) -> str:
     return format_html('<span class="{}">{}</span>', css, text)
 
 
+@register.simple_tag
+def stage_before(stage: str | None) -> str:
+    """The stage a change left, as a badge; a customer's first stage left none."""
+    if not stage:
+        return format_html('<span class="muted small">{}</span>', "first stage")
+    return badge(stage, "stage")
+
+
 @register.filter
 def fact_value(value: object) -> str:
     """A fact as a business user reads it: yes/no for booleans, a dash for unknown."""
