@@ -245,10 +245,23 @@ def principle_version_submit(*, version: PrincipleVersion, actor) -> PrincipleVe
     return current
 
 
+def _changed_by(version: PrincipleVersion, actor) -> bool:
+    """Whether the actor wrote or edited this version: its author, or the actor of any of its create or edit
+    audit rows. Any manager may edit a draft, so the author alone does not say whose work a version is."""
+    if version.author_id is not None and actor.pk == version.author_id:
+        return True
+    return PrincipleAudit.objects.filter(
+        version=version, actor=actor, action__in=(AuditAction.CREATE, AuditAction.EDIT)
+    ).exists()
+
+
 def _require_reviewer(version: PrincipleVersion, actor, doing: str) -> None:
     _require_manager(actor, doing)
-    if version.author_id is not None and actor.pk == version.author_id:
-        raise NotAllowed("Nobody reviews their own version: a CX manager of another team must.")
+    if _changed_by(version, actor):
+        raise NotAllowed(
+            "Nobody reviews their own version, nor one they edited: a CX manager of another team who did not"
+            " change it must."
+        )
     # The CX manager role itself: a superuser's blanket has_role does not make them a reviewer.
     if not actor.groups.filter(name=Role.CX_MANAGER).exists():
         raise NotAllowed("Only a CX manager of another team than the author's can review a version.")
