@@ -10,6 +10,7 @@ from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from .htmx import vary_on_htmx
 from .models import Role
 
 
@@ -18,6 +19,9 @@ def console_view(*roles: str) -> Callable:
 
     An account without a role is a real login that nobody has given a job yet: it gets a 403 page
     that says so, rather than an empty console.
+
+    Every answer says it varies by the htmx headers: any console page may answer htmx with a
+    fragment at its own URL, and this is the one place that cannot forget to say so.
     """
 
     allowed = roles or tuple(Role.values)
@@ -28,8 +32,8 @@ def console_view(*roles: str) -> Callable:
             # The role check and the top bar's role label both read the groups: load them once.
             prefetch_related_objects([request.user], "groups")
             if not request.user.has_role(*allowed):
-                return TemplateResponse(request, "403.html", {"required_roles": allowed}, status=403)
-            return view(request, *args, **kwargs)
+                return vary_on_htmx(TemplateResponse(request, "403.html", {"required_roles": allowed}, status=403))
+            return vary_on_htmx(view(request, *args, **kwargs))
 
         return login_required(wrapped)
 

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from .decorators import console_view
+from .htmx import page_or_fragment
 from .models import Channel, Customer, Signal
 from .selectors import RECENT_SIGNALS, customer_360, dashboard_panels
 
@@ -49,8 +50,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
     context = {"page": page, "query": query}
     # The search box swaps only the results; a normal visit (or a reload of a pushed URL) gets the page.
-    template = "customers/list.html#results" if request.htmx else "customers/list.html"
-    return render(request, template, context)
+    return render(request, page_or_fragment(request, "customers/list.html", "results"), context)
 
 
 @console_view()

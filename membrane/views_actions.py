@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from cxcore.decorators import console_view
+from cxcore.htmx import page_or_fragment
 from cxcore.models import ActionKind, Team
 
 from .actions.selectors import QueueFilter, agent_task_get_for_user, agent_tasks_done_recent, agent_tasks_open
@@ -46,8 +47,7 @@ def action_queue(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _complete(request)
     queue = _queue(request, request.GET)
-    template = "membrane/actions.html#queue" if request.htmx else "membrane/actions.html"
-    return render(request, template, _context(request, queue))
+    return render(request, page_or_fragment(request, "membrane/actions.html", "queue"), _context(request, queue))
 
 
 def _complete(request: HttpRequest) -> HttpResponse:

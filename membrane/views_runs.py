@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from cxcore.decorators import console_view
+from cxcore.htmx import page_or_fragment
 from cxcore.models import Role
 
 from .models import EvaluationRun
@@ -26,8 +27,7 @@ def _context(request: HttpRequest) -> dict:
 
 @console_view()
 def run_list(request: HttpRequest) -> HttpResponse:
-    template = "membrane/runs.html#runs" if request.htmx else "membrane/runs.html"
-    return render(request, template, _context(request))
+    return render(request, page_or_fragment(request, "membrane/runs.html", "runs"), _context(request))
 
 
 @console_view()
