@@ -4,5 +4,5 @@ from . import api
 
 urlpatterns = [
     path("signals", api.SignalBatchView.as_view(), name="api-signals"),
-    path("customers/<str:external_id>", api.CustomerView.as_view(), name="api-customer"),
+    path("customers/<external_id:external_id>", api.CustomerView.as_view(), name="api-customer"),
 ]

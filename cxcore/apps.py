@@ -5,4 +5,4 @@ class CxcoreConfig(AppConfig):
     name = "cxcore"
 
     def ready(self) -> None:
-        from . import lookups  # noqa: F401  (registers the any_of lookup)
+        from . import converters, lookups  # noqa: F401  (register the external_id URL converter, the any_of lookup)

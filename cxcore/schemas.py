@@ -13,6 +13,7 @@ import decimal
 import functools
 import json
 import math
+import unicodedata
 import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -124,6 +125,32 @@ def text(max_length: int, *, blank: bool = False) -> Parser:
         return _check_text(value)
 
     return parse
+
+
+_DOT_SEGMENTS = frozenset({".", ".."})
+
+
+def external_id_problem(value: str) -> str | None:
+    """Why a customer's external id (already valid text) cannot be taken, or None.
+
+    Any printable text works in every page and endpoint (URL-encoded), slashes included. Refused:
+    control characters (a line break, a tab: they cannot be shown, typed or carried in a link), and
+    "." or ".." between slashes, which browsers and HTTP clients resolve as they would a directory's
+    before the request leaves ("a/../b" asks for "b"), so that customer's page could never be reached.
+    """
+    if not value.isprintable() and any(unicodedata.category(c) == "Cc" for c in value):
+        return "Must not contain control characters (line breaks, tabs, ...)."
+    if "." in value and not _DOT_SEGMENTS.isdisjoint(value.split("/")):
+        return 'Must not have "." or ".." as a part between slashes: a URL cannot carry it.'
+    return None
+
+
+def external_id_text(value: Any) -> str:
+    value = text(100)(value)
+    problem = external_id_problem(value)
+    if problem is not None:
+        raise FieldError(problem)
+    return value
 
 
 def choice(values: Iterable[str]) -> Parser:
@@ -278,7 +305,9 @@ def _string(max_length: int, description: str, **extra: Any) -> dict[str, Any]:
 SIGNAL_ITEM = Schema(
     {
         "customer": Field(
-            text(100), _string(100, "External id of the customer; an unknown one is created."), required=True
+            external_id_text,
+            _string(100, "External id of the customer (printable text); an unknown one is created."),
+            required=True,
         ),
         "kind": Field(
             text(40),
@@ -375,6 +404,10 @@ def signal_item_clean_fast(item: Any, *, vocabularies: dict[str, frozenset[str]]
             except FieldError:
                 return None
         clean[name] = value
+    # An id of printable text without a dot (the common case) needs no closer look.
+    customer = clean["customer"]
+    if (not customer.isprintable() or "." in customer) and external_id_problem(customer) is not None:
+        return None
     return clean
 
 

@@ -16,7 +16,15 @@ from django.utils import timezone
 
 from . import hooks
 from .models import ApiScope, ApiToken, Customer, CustomerChange, Signal
-from .schemas import CUSTOMER_PROFILE, SIGNAL_ITEM, InvalidInput, error, signal_item_clean_fast, text
+from .schemas import (
+    CUSTOMER_PROFILE,
+    SIGNAL_ITEM,
+    InvalidInput,
+    error,
+    external_id_text,
+    signal_item_clean_fast,
+    text,
+)
 from .selectors import earliest_of, vocabulary_keys
 
 logger = logging.getLogger(__name__)
@@ -420,7 +428,7 @@ def customer_upsert(*, external_id: str, data: Any) -> tuple[Customer, bool]:
     """Create or update a customer's profile; fields left out keep their value. Returns (customer, created)."""
     errors: list[dict[str, Any]] = []
     try:
-        external_id = text(100)(external_id)
+        external_id = external_id_text(external_id)
     except ValueError as exc:
         errors.append(error(None, "external_id", str(exc)))
     clean = CUSTOMER_PROFILE.validate(data, errors=errors)

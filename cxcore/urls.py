@@ -14,5 +14,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.dashboard, name="dashboard"),
     path("customers/", views.customer_list, name="customers"),
-    path("customers/<str:external_id>/", views.customer_detail, name="customer"),
+    path("customers/<external_id:external_id>/", views.customer_detail, name="customer"),
 ]
