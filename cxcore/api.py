@@ -171,6 +171,8 @@ class SignalBatchView(APIView):
         description=(
             f"Stores 1 to {MAX_BATCH} signals, all or nothing. An `idempotency_key` (or, without one, the "
             "item's content) makes a retry harmless: signals already stored are counted as duplicates. "
+            "Keys are scoped to the token's integration, which is each signal's `source` (an item naming "
+            "another source is refused). "
             "Unknown customers are created. Any invalid item answers 400 with the index and field of "
             "every error, and nothing of the batch is stored. Needs the `ingest` scope."
         ),

@@ -324,7 +324,10 @@ SIGNAL_ITEM = Schema(
         "idempotency_key": Field(
             text(200), _string(200, "Makes a retry harmless; derived from the item's content when absent.")
         ),
-        "source": Field(text(100), _string(100, "Sending system; defaults to the token's integration.")),
+        "source": Field(
+            text(100),
+            _string(100, "The sending integration, the token's name (the default); it scopes the idempotency keys."),
+        ),
         "direction": Field(choice(["in", "out"]), {"type": "string", "enum": ["in", "out"], "default": "in"}),
         "channel": Field(vocabulary_key("channel"), _string(40, "A channel key (email, sms, phone, ...).")),
         "team": Field(vocabulary_key("team"), _string(40, "A team key (cx, service, sales, ...).")),

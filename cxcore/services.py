@@ -71,9 +71,11 @@ def signals_ingest(*, items: Any, source: str) -> IngestResult:
     """Store a batch of signals, all or nothing.
 
     Every item is validated first and every error reported (InvalidInput); a valid batch is stored
-    in one transaction. An item without an idempotency_key gets one derived from its content, so a
-    retried batch never stores a signal twice: those already stored (same source and key), or
-    repeated within the batch, are counted as duplicates. Unknown customers are created. Each
+    in one transaction. `source` is the sender (an API token's integration): each signal is stored
+    with it, and an item naming another source is refused. An item without an idempotency_key gets
+    one derived from its content, so a retried batch never stores a signal twice: those the same
+    source already stored with the same key, or repeated within the batch, are counted as
+    duplicates. Unknown customers are created. Each
     customer with new signals is marked dirty from the earliest of them (a CustomerChange), and
     `hooks.signals_ingested` is sent once the transaction has committed.
     """
@@ -117,7 +119,11 @@ def _signals_validate(items: Any, *, source: str) -> list[tuple[str, dict[str, A
             clean = SIGNAL_ITEM.validate(item, errors=errors, index=index)
             if clean is None:
                 continue
-        clean.setdefault("source", source)
+        # The source scopes the idempotency keys: a sender naming another integration could squat
+        # its keys (that one's real signals would then be dropped as duplicates), so it is refused.
+        if clean.setdefault("source", source) != source:
+            errors.append(error(index, "source", f'Must be this integration, "{source}" (or be left out).'))
+            continue
         if "idempotency_key" not in clean:
             clean["idempotency_key"] = _derived_key(item)
         rows.append((clean["customer"], clean))
