@@ -10,7 +10,7 @@ from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from .htmx import vary_on_htmx
+from .htmx import page_or_fragment, vary_on_htmx
 from .models import Role
 
 
@@ -32,7 +32,8 @@ def console_view(*roles: str) -> Callable:
             # The role check and the top bar's role label both read the groups: load them once.
             prefetch_related_objects([request.user], "groups")
             if not request.user.has_role(*allowed):
-                return vary_on_htmx(TemplateResponse(request, "403.html", {"required_roles": allowed}, status=403))
+                template = page_or_fragment(request, "403.html", "reason")
+                return vary_on_htmx(TemplateResponse(request, template, {"required_roles": allowed}, status=403))
             return vary_on_htmx(view(request, *args, **kwargs))
 
         return login_required(wrapped)
