@@ -3,6 +3,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from cxcore.chunked_bodies import ChunkedBodies
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # What the worker has loaded lives as long as it does: frozen, it is no longer walked by each full
@@ -32,4 +34,4 @@ class _FreezeAfterWarmUp:
                 gc.freeze()
 
 
-application = _FreezeAfterWarmUp(get_wsgi_application())
+application = _FreezeAfterWarmUp(ChunkedBodies(get_wsgi_application()))

@@ -200,7 +200,8 @@ def decimal_number(*, max_digits: int, places: int, strings: bool = False) -> Pa
             raise FieldError(f"Must be {kinds}.") from None
         if not number.is_finite():
             raise FieldError("Must be a finite number.")
-        if abs(number) >= limit:
+        # By its exponent: arithmetic on 1e999999999 overflows the decimal context.
+        if number and number.adjusted() >= max_digits - places:
             raise FieldError(f"Must be less than {limit:,} in absolute value.")
         if number != number.quantize(quantum, rounding=decimal.ROUND_HALF_EVEN):
             raise FieldError(f"At most {places} decimal places.")
@@ -227,10 +228,33 @@ def integer(*, minimum: int, maximum: int) -> Parser:
 _PAYLOAD_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 
 
+# A JSON object the API stores (a signal's payload, a customer's attributes) nests at most this many
+# levels (the object itself is the first) and encodes to at most this many characters: deeper, it is
+# stored but every later read of it overflows the stack (a 500 for good); larger, it is not data a
+# rule or a page can use.
+MAX_JSON_DEPTH = 10
+MAX_JSON_CHARS = 32_768
+
+
+def _json_depth_exceeded(value: dict[str, Any]) -> bool:
+    """Whether `value` nests deeper than MAX_JSON_DEPTH; walked with a stack, so any depth is safe to ask."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        container, depth = pending.pop()
+        for item in container.values() if isinstance(container, dict) else container:
+            if isinstance(item, dict | list):
+                if depth == MAX_JSON_DEPTH:
+                    return True
+                pending.append((item, depth + 1))
+    return False
+
+
 def json_object_text(value: Any) -> str:
     """A JSON object, returned as its JSON text: validating it means encoding it anyway."""
     if not isinstance(value, dict):
         raise FieldError("Must be a JSON object.")
+    if _json_depth_exceeded(value):
+        raise FieldError(f"Must not nest more than {MAX_JSON_DEPTH} levels deep.")
     dumped = json_fast.dumps_object(value)
     if dumped is None:
         try:
@@ -240,6 +264,8 @@ def json_object_text(value: Any) -> str:
             raise FieldError("Must be plain JSON (finite numbers, valid Unicode, bounded depth).") from None
     if "\\u0000" in dumped:
         raise FieldError("Must not contain NUL characters.")
+    if len(dumped) > MAX_JSON_CHARS:
+        raise FieldError(f"Must encode to at most {MAX_JSON_CHARS:,} characters of JSON; this is {len(dumped):,}.")
     return dumped
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -13,7 +14,7 @@ from rest_framework.views import APIView
 from cxcore.api import ERROR_SCHEMA, JSONParser, JSONRenderer, caller_name, invalid
 from cxcore.authentication import BearerTokenAuthentication, bearer_key, scope_required, token_accept
 from cxcore.models import Role
-from cxcore.schemas import FieldError, aware_datetime
+from cxcore.schemas import FieldError, aware_datetime, external_id_text
 from membrane.decisions.selectors import (
     customer_and_token_for_decision,
     customer_for_decision,
@@ -80,6 +81,12 @@ def _question(item: Any, index: int | None) -> tuple[tuple[str, Interaction, dt.
     for key in ("customer", "team", "category", "channel"):
         if not isinstance(item.get(key), str) or not item[key]:
             errors.append({"index": index, "field": key, "message": "This field is required (a string)."})
+    if isinstance(item.get("customer"), str) and item["customer"]:
+        # Checked here, before any query: a lone surrogate or a NUL cannot even be sent to the database.
+        try:
+            external_id_text(item["customer"])
+        except FieldError as exc:
+            errors.append({"index": index, "field": "customer", "message": str(exc)})
     at = None
     if item.get("at") is not None:
         try:
@@ -133,8 +140,8 @@ class DecisionView(APIView):
         key = self.key_read_with_customer(request)
         try:
             question, errors = _question(request.data, None)
-        except exceptions.ParseError:
-            self.authenticate_now(request)  # a bad token is a 401 before a bad body is a 400
+        except (exceptions.ParseError, RequestDataTooBig):
+            self.authenticate_now(request)  # a bad token is a 401 before a bad body is a 400 (or a 413)
             raise
         if errors:
             self.authenticate_now(request)

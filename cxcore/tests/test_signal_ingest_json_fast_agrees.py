@@ -13,7 +13,7 @@ from rest_framework import exceptions, parsers
 
 from cxcore import api, json_fast
 from cxcore.models import Signal
-from cxcore.schemas import FieldError, json_object_text
+from cxcore.schemas import MAX_JSON_CHARS, MAX_JSON_DEPTH, FieldError, json_object_text
 
 
 def typed(value):
@@ -92,8 +92,16 @@ def test_a_body_in_another_charset_is_parsed_as_drf_does():
     assert our_parse(raw, "no-such-charset") == drf_parse(raw, "no-such-charset")
 
 
+def depth(value) -> int:
+    if isinstance(value, dict | list):
+        return 1 + max(map(depth, value.values() if isinstance(value, dict) else value), default=0)
+    return 0
+
+
 def reference_text(value):
-    """The payload check before orjson: the standard library's text, or its error."""
+    """The payload check without orjson: the standard library's text, or its error."""
+    if depth(value) > MAX_JSON_DEPTH:
+        return ("error", f"Must not nest more than {MAX_JSON_DEPTH} levels deep.")
     try:
         dumped = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode(value)
         dumped.encode("utf-8")
@@ -101,6 +109,8 @@ def reference_text(value):
         return ("error", "Must be plain JSON (finite numbers, valid Unicode, bounded depth).")
     if "\\u0000" in dumped:
         return ("error", "Must not contain NUL characters.")
+    if len(dumped) > MAX_JSON_CHARS:
+        return ("error", f"Must encode to at most {MAX_JSON_CHARS:,} characters of JSON; this is {len(dumped):,}.")
     return ("ok", typed(json.loads(dumped)))
 
 
@@ -135,7 +145,7 @@ def test_a_payload_is_accepted_and_stored_as_the_standard_library_would(payload)
     assert checked_text(payload) == reference_text(payload)
 
 
-def test_a_deep_or_circular_payload_is_refused_as_before():
+def test_a_deep_or_circular_payload_is_refused():
     deep: dict = {}
     inner = deep
     for _ in range(300):  # deeper than orjson encodes, shallow enough for the standard library
@@ -143,9 +153,8 @@ def test_a_deep_or_circular_payload_is_refused_as_before():
     circular: dict = {}
     circular["self"] = circular
 
-    assert checked_text(deep) == reference_text(deep) == ("ok", typed(deep))
-    assert checked_text(circular) == reference_text(circular)
-    assert checked_text(circular)[0] == "error"
+    assert checked_text(deep) == reference_text(deep) == ("error", "Must not nest more than 10 levels deep.")
+    assert checked_text(circular) == ("error", "Must not nest more than 10 levels deep.")
 
 
 def test_json_fast_leaves_wide_integers_to_the_standard_library():

@@ -157,19 +157,42 @@ def _bad_character(text: str, exc: UnexpectedCharacters) -> tuple[Problem, int]:
     return Problem(*at, f"unexpected character {char!r}"), pos + 1
 
 
+def _unstorable(text: str) -> bool:
+    """Whether `text` holds a NUL or a lone surrogate: no database can bind it as a parameter."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _check_literals(tokens: list[Token]) -> list[Problem]:
     problems = []
     for tok in tokens:
         if tok.type == "STRING":
-            try:
-                json.loads(str(tok))
-            except json.JSONDecodeError as exc:
-                escape = str(tok)[exc.pos : exc.pos + 2]
+            # A NUL or a lone surrogate can stand in a string as itself or as an escape: checked both ways.
+            value = str(tok)
+            if not _unstorable(value):
+                try:
+                    value = json.loads(value)
+                except json.JSONDecodeError as exc:
+                    escape = str(tok)[exc.pos : exc.pos + 2]
+                    problems.append(
+                        Problem(
+                            tok.line,
+                            tok.column + exc.pos,
+                            f"invalid escape '{escape}' in string; use \\\" \\\\ \\n \\t or \\uXXXX",
+                        )
+                    )
+                    continue
+            if _unstorable(value):
                 problems.append(
                     Problem(
                         tok.line,
-                        tok.column + exc.pos,
-                        f"invalid escape '{escape}' in string; use \\\" \\\\ \\n \\t or \\uXXXX",
+                        tok.column,
+                        "a string cannot hold a NUL character (\\u0000) or a lone surrogate (\\ud800-\\udfff)",
                     )
                 )
         elif tok.type == "NUMBER":
