@@ -165,8 +165,23 @@ def choice(values: Iterable[str]) -> Parser:
     return parse
 
 
+# Every instant the API accepts (a signal's occurred_at and eta, a decision's or a view's `at`) lies in
+# this range: from the epoch to a year from now. Anything else is a typing error, and evaluating it
+# would overflow (a 90-day window before year 1).
+EARLIEST_INSTANT = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+INSTANT_HORIZON = dt.timedelta(days=365)
+
+
+def instant_in_range(value: dt.datetime) -> dt.datetime:
+    """`value` (aware) when it lies from EARLIEST_INSTANT to INSTANT_HORIZON from now; else FieldError."""
+    latest = dt.datetime.now(dt.UTC) + INSTANT_HORIZON
+    if not EARLIEST_INSTANT <= value <= latest:
+        raise FieldError(f"Must lie between 1970-01-01 and one year from now ({latest:%Y-%m-%d}).")
+    return value
+
+
 def aware_datetime(value: Any) -> dt.datetime:
-    """ISO 8601 with a UTC offset (or Z), normalised to UTC."""
+    """ISO 8601 with a UTC offset (or Z), normalised to UTC, in the range the API accepts (instant_in_range)."""
     if not isinstance(value, str):
         raise FieldError("Must be an ISO 8601 string with a UTC offset, e.g. 2024-05-01T09:30:00+02:00.")
     try:
@@ -176,9 +191,10 @@ def aware_datetime(value: Any) -> dt.datetime:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise FieldError("Needs a UTC offset (e.g. +02:00 or Z): a time without one is ambiguous.")
     try:
-        return parsed.astimezone(dt.UTC)
+        parsed = parsed.astimezone(dt.UTC)
     except OverflowError:
-        raise FieldError("Out of range.") from None
+        raise FieldError("Must lie between 1970-01-01 and one year from now.") from None
+    return instant_in_range(parsed)
 
 
 def decimal_number(*, max_digits: int, places: int, strings: bool = False) -> Parser:
@@ -415,8 +431,8 @@ def signal_item_clean_fast(item: Any, *, vocabularies: dict[str, frozenset[str]]
                 parsed = _fromisoformat(value)
                 if parsed.tzinfo is None or parsed.utcoffset() is None:
                     return None
-                value = parsed.astimezone(dt.UTC)
-            except (ValueError, OverflowError):
+                value = instant_in_range(parsed.astimezone(dt.UTC))
+            except (ValueError, OverflowError):  # FieldError is a ValueError
                 return None
         elif name in vocabularies:
             if type(value) is not str or value not in vocabularies[name]:
