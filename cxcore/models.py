@@ -9,6 +9,10 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
+from cxcore.facts.catalogue import stored_fields
+from cxcore.signal_kinds import Direction, Severity
+from cxcore.signal_kinds import SignalKind as SignalKind
+
 
 class Vocabulary(models.Model):
     """A named key the rest of the product refers to by its key (teams, channels, ...)."""
@@ -126,30 +130,6 @@ class CustomerChange(models.Model):
         return f"{self.customer_id} changed since {self.since:%Y-%m-%d %H:%M}"
 
 
-class Direction(models.TextChoices):
-    IN = "in", "inbound"
-    OUT = "out", "outbound"
-
-
-class Severity(models.TextChoices):
-    LOW = "low", "low"
-    NORMAL = "normal", "normal"
-    HIGH = "high", "high"
-
-
-class SignalKind(models.TextChoices):
-    """The kinds with meaning; any other kind is stored and shown, and feeds no fact."""
-
-    TICKET_OPENED = "ticket_opened", "ticket opened"
-    TICKET_ETA_GIVEN = "ticket_eta_given", "ETA given"
-    TICKET_RESOLVED = "ticket_resolved", "ticket resolved"
-    TICKET_REOPENED = "ticket_reopened", "ticket reopened"
-    COMPLAINT = "complaint", "complaint"
-    PURCHASE = "purchase", "purchase"
-    SURVEY_RESPONSE = "survey_response", "survey response"
-    CONTACT = "contact", "contact"
-
-
 class Signal(models.Model):
     # No index of its own: (customer, occurred_at) below serves every lookup by customer.
     # No constraint in the database: checking each row's customer at commit cost a 1000-signal batch
@@ -249,28 +229,15 @@ class CustomerFacts(models.Model):
     computed_at = models.DateTimeField()
     # Epoch microseconds (exact on every database); null: no count changes with time alone.
     valid_until_us = models.BigIntegerField(null=True)
-    segment = models.CharField(max_length=40, null=True)
-    region = models.CharField(max_length=40, null=True)
-    lifetime_value = models.DecimalField(max_digits=14, decimal_places=2)
-    # tenure_days counts from here: the customer's creation or first signal, whichever is earlier.
-    tenure_start = models.DateTimeField()
-    open_tickets = models.IntegerField()
-    open_high_severity_tickets = models.IntegerField()
-    oldest_open_ticket_at = models.DateTimeField(null=True)
-    open_tickets_without_eta = models.IntegerField()
-    eta_given = models.BooleanField()
-    max_issue_recurrence_90d = models.IntegerField()
-    tickets_resolved_30d = models.IntegerField()
-    last_resolution_at = models.DateTimeField(null=True)
-    complaints_30d = models.IntegerField()
-    purchases_90d = models.IntegerField()
-    last_purchase_at = models.DateTimeField(null=True)
-    last_survey_score = models.DecimalField(max_digits=3, decimal_places=1, null=True)
-    contacts_7d = models.IntegerField()
-    last_contact_at = models.DateTimeField(null=True)
 
     class Meta:
         verbose_name_plural = "customer facts"
 
     def __str__(self) -> str:
         return f"facts of {self.customer_id} as of {self.as_of:%Y-%m-%d %H:%M}"
+
+
+# Then one column per cxcore fact, made from its definition: the profile facts and the counts as they
+# stand, and for a day count the instant it counts from (tenure_days: tenure_start).
+for _column, _field in stored_fields():
+    CustomerFacts.add_to_class(_column, _field)

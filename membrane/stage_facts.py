@@ -2,9 +2,9 @@
 
 They are defined here, not in cxcore (which knows nothing of stages), and join cxcore's fact
 catalogue through `register` when the membrane app loads. Like every fact they are computed two
-ways that agree: for one customer from the event-time history (`stage_facts_for`), and as SQL
-expressions over CustomerFacts joined with the stored stage (`stage_fact_columns`), which holds
-the stage as of the last set-based run.
+ways that agree: for one customer from the event-time history (stages.services.stage_bring_up_to),
+and as SQL expressions over CustomerFacts joined with the stored stage (`stage_fact_columns`),
+which holds the stage as of the last set-based run.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ STAGE_FACTS = (
         "Whole days since the customer entered the current stage.",
         3,
         nullable=True,
-        counts_days=True,
     ),
 )
 
@@ -49,14 +48,6 @@ STAGE_FACTS = (
 def stage_facts_register() -> None:
     for fact in STAGE_FACTS:
         register(fact)
-
-
-def stage_facts_for(*, customer, at: dt.datetime) -> dict[str, Any]:
-    """The stage facts of one customer at `at`, the stage brought up to `at` from their signals."""
-    from membrane.stages.services import stage_bring_up_to
-
-    state = stage_bring_up_to(customer=customer, at=at)
-    return {"stage": state.stage, "previous_stage": state.previous_stage, "days_in_stage": state.days_in_stage}
 
 
 def stored_stage_facts(state, *, at: dt.datetime) -> dict[str, Any]:

@@ -3,8 +3,7 @@
 A fact is a named, typed value per customer as of a time T, computed from the customer's profile
 and their signals with ``occurred_at <= T``. Each fact here is computed two ways that must agree
 exactly: ``per_customer.facts_for_customer`` (Python, one customer) and
-``set_based.facts_compute_all`` (one SQL statement, every customer). Both read the same
-intermediate per-customer aggregates, named alike in both modules.
+``set_based.facts_compute_all`` (one SQL statement, every customer).
 
 Shared semantics, defined once:
 
@@ -27,115 +26,192 @@ Shared semantics, defined once:
 Signals dated before 1970 are not supported (the survey tie-break packs epoch microseconds into
 a 64-bit integer).
 
+Each definition names its fold (folds.py, tickets.py), which holds both computations side by
+side; per_customer.py, set_based.py, the stored columns of CustomerFacts and selectors.py derive
+everything else from the definitions. Adding a fact is one definition here (and the migration
+makemigrations writes for its column); the windows live only in the folds of these definitions.
+
 The facts that come from the stage history (stage, previous_stage, days_in_stage) live in membrane,
 which registers them here with ``register`` so the catalogue stays one list.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from functools import partial
+from typing import Any, Literal
+
+from django.db import models
+
+from cxcore.signal_kinds import Direction, SignalKind
+
+from .folds import ANY_SIGNAL, DAY, START, CountInWindow, DaysSinceLatest, Fold, LatestSurveyScore, Profile, Tenure
+from .tickets import (
+    IssueRecurrence,
+    LastResolution,
+    OldestOpenTicket,
+    OpenTickets,
+    OpenWithoutEta,
+    TicketsResolvedInWindow,
+)
+
+__all__ = ["ANY_SIGNAL", "START", "CXCORE_FACTS", "FactDef", "FactType", "all_facts", "get", "register"]
 
 FactType = Literal["int", "decimal", "bool", "str"]
 
 
 @dataclass(frozen=True)
 class FactDef:
+    """One fact: its name, type, meaning and example for the editor, and how it folds (its window among it)."""
+
     name: str
     type: FactType
     description: str
     example: object
+    # How the fact folds the profile and the signals, both ways; None for a fact computed outside
+    # cxcore (membrane's stage facts).
+    fold: Fold | None = None
     nullable: bool = False
     # The closed list of values a "str" fact can take, when there is one (stage keys); None = open.
     values: tuple[str, ...] | None = None
-    # How time alone changes the fact (with no new signal), for the event-time evaluation to know its
-    # instants: a day count grows by one every whole day after an instant (`counts_days`); a windowed
-    # count loses a signal `window_days` after it happened.
-    counts_days: bool = False
-    window_days: int | None = None
-    # The instants that clock counts from: signals of these kinds, any signal (ANY_SIGNAL), or the
-    # start of tenure (START).
-    clock_from: tuple[str, ...] = ()
+    # Its column of CustomerFacts when not named after it: a day count stores the instant it counts from.
+    stored_as: str | None = None
+
+    @property
+    def column(self) -> str:
+        return self.stored_as or self.name
+
+    # How time alone changes the fact (see Fold), for the event-time evaluation to know its instants.
+    @property
+    def counts_days(self) -> bool:
+        return self.fold is not None and self.fold.counts_days
+
+    @property
+    def window_days(self) -> int | None:
+        return None if self.fold is None else self.fold.window_days
+
+    @property
+    def clock_from(self) -> tuple[str, ...]:
+        return () if self.fold is None else self.fold.clock_from
+
+    def read(self, stored: Any, at: dt.datetime) -> Any:
+        """The fact at `at` from its stored value (a day count's instant, null when later than `at`)."""
+        if not self.counts_days:
+            return stored
+        return None if stored is None or stored > at else (at - stored) // DAY
+
+    def python(self, customer, summary, at: dt.datetime) -> Any:
+        """The fact at `at` of `customer` (a Customer, or any object with its profile fields), whose signals
+        up to `at` are `summary` (per_customer.summarise)."""
+        value = self.fold.python(customer, summary)
+        return self.read(value, at) if self.fold.counts_days else value
 
 
-ANY_SIGNAL = "*"
-START = "start"
-
+# The profile's short texts and money, as Customer stores them.
+TEXT = partial(models.CharField, max_length=40)
+MONEY = partial(models.DecimalField, max_digits=14, decimal_places=2)
+CONTACT, COMPLAINT, PURCHASE = SignalKind.CONTACT, SignalKind.COMPLAINT, SignalKind.PURCHASE
 
 CXCORE_FACTS: tuple[FactDef, ...] = (
-    FactDef("segment", "str", "The customer's segment from the profile; null when blank.", "smb", nullable=True),
-    FactDef("region", "str", "The customer's region from the profile; null when blank.", "north", nullable=True),
-    FactDef("lifetime_value", "decimal", "Lifetime value from the profile.", "1250.00"),
+    FactDef(
+        "segment",
+        "str",
+        "The customer's segment from the profile; null when blank.",
+        "smb",
+        Profile("segment", TEXT, blank_is_null=True),
+        nullable=True,
+    ),
+    FactDef(
+        "region",
+        "str",
+        "The customer's region from the profile; null when blank.",
+        "north",
+        Profile("region", TEXT, blank_is_null=True),
+        nullable=True,
+    ),
+    FactDef(
+        "lifetime_value", "decimal", "Lifetime value from the profile.", "1250.00", Profile("lifetime_value", MONEY)
+    ),
     FactDef(
         "tenure_days",
         "int",
         "Days since the customer began: the earlier of the profile's creation and their first signal "
         "(of any kind) by T; null when T is before both.",
         420,
+        Tenure(),
         nullable=True,
-        counts_days=True,
-        clock_from=("start",),
+        stored_as="tenure_start",
     ),
-    FactDef("open_tickets", "int", "Tickets open at T.", 1),
-    FactDef("open_high_severity_tickets", "int", "Open tickets whose ticket_opened said severity high.", 0),
+    FactDef("open_tickets", "int", "Tickets open at T.", 1, OpenTickets()),
+    FactDef(
+        "open_high_severity_tickets",
+        "int",
+        "Open tickets whose ticket_opened said severity high.",
+        0,
+        OpenTickets(high=True),
+    ),
     FactDef(
         "days_since_oldest_open_ticket",
         "int",
         "Days since the earliest open-since among open tickets (a reopening restarts a ticket's clock); "
         "null when none is open.",
         5,
+        OldestOpenTicket(),
         nullable=True,
-        counts_days=True,
-        clock_from=("ticket_opened", "ticket_reopened"),
+        stored_as="oldest_open_ticket_at",
     ),
-    FactDef("open_tickets_without_eta", "int", "Open tickets without an ETA given since they were (re)opened.", 1),
-    FactDef("eta_given", "bool", "Every open ticket has an ETA; true when none is open.", False),
+    FactDef(
+        "open_tickets_without_eta",
+        "int",
+        "Open tickets without an ETA given since they were (re)opened.",
+        1,
+        OpenWithoutEta(),
+    ),
+    FactDef(
+        "eta_given", "bool", "Every open ticket has an ETA; true when none is open.", False, OpenWithoutEta(none=True)
+    ),
     FactDef(
         "max_issue_recurrence_90d",
         "int",
         "The largest number of distinct tickets opened (ticket_opened) on one issue_key in the last 90 days; "
         "0 when none.",
         4,
-        window_days=90,
-        clock_from=("ticket_opened",),
+        IssueRecurrence(days=90),
     ),
     FactDef(
         "tickets_resolved_30d",
         "int",
         "Distinct tickets with a ticket_resolved in the last 30 days.",
         1,
-        window_days=30,
-        clock_from=("ticket_resolved",),
+        TicketsResolvedInWindow(days=30),
     ),
     FactDef(
         "days_since_last_resolution",
         "int",
         "Days since the latest ticket_resolved; null if none.",
         2,
+        LastResolution(),
         nullable=True,
-        counts_days=True,
-        clock_from=("ticket_resolved",),
+        stored_as="last_resolution_at",
     ),
-    FactDef(
-        "complaints_30d", "int", "Complaint signals in the last 30 days.", 0, window_days=30, clock_from=("complaint",)
-    ),
-    FactDef(
-        "purchases_90d", "int", "Purchase signals in the last 90 days.", 2, window_days=90, clock_from=("purchase",)
-    ),
+    FactDef("complaints_30d", "int", "Complaint signals in the last 30 days.", 0, CountInWindow((COMPLAINT,), 30)),
+    FactDef("purchases_90d", "int", "Purchase signals in the last 90 days.", 2, CountInWindow((PURCHASE,), 90)),
     FactDef(
         "days_since_last_purchase",
         "int",
         "Days since the latest purchase; null if none.",
         40,
+        DaysSinceLatest((PURCHASE,)),
         nullable=True,
-        counts_days=True,
-        clock_from=("purchase",),
+        stored_as="last_purchase_at",
     ),
     FactDef(
         "last_survey_score",
         "decimal",
         "Score of the latest survey response on a 0-10 scale (score * 10 / scale, one decimal, half up); null if none.",
         "7.5",
+        LatestSurveyScore(),
         nullable=True,
     ),
     FactDef(
@@ -143,17 +219,16 @@ CXCORE_FACTS: tuple[FactDef, ...] = (
         "int",
         "Outbound contact signals of every team in the last 7 days.",
         3,
-        window_days=7,
-        clock_from=("contact",),
+        CountInWindow((CONTACT,), 7, direction=Direction.OUT),
     ),
     FactDef(
         "days_since_last_contact",
         "int",
         "Days since the latest outbound contact of any team; null if none.",
         12,
+        DaysSinceLatest((CONTACT,), direction=Direction.OUT),
         nullable=True,
-        counts_days=True,
-        clock_from=("contact",),
+        stored_as="last_contact_at",
     ),
 )
 
@@ -178,5 +253,6 @@ def get(name: str) -> FactDef:
     return _registry[name]
 
 
-def cxcore_fact_names() -> tuple[str, ...]:
-    return tuple(fact.name for fact in CXCORE_FACTS)
+def stored_fields() -> list[tuple[str, models.Field]]:
+    """CustomerFacts' column of each cxcore fact, with its model field (new instances each call)."""
+    return [(fact.column, fact.fold.field()) for fact in CXCORE_FACTS]

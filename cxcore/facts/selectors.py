@@ -6,9 +6,10 @@ import datetime as dt
 
 from django.db.models import Case, F, Q, Value, When
 
+from cxcore.models import CustomerFacts
+
 from .catalogue import CXCORE_FACTS
 from .days import DaysSince, epoch_us
-from .set_based import DAY_FACT_ANCHORS
 
 
 def fact_expressions(*, at: dt.datetime, prefix: str = "facts__") -> dict:
@@ -19,14 +20,14 @@ def fact_expressions(*, at: dt.datetime, prefix: str = "facts__") -> dict:
     """
     expressions = {}
     for fact in CXCORE_FACTS:
-        anchor = DAY_FACT_ANCHORS.get(fact.name)
-        if anchor is None:
-            expressions[fact.name] = F(f"{prefix}{fact.name}")
-        elif fact.name == "tenure_days":
-            days = DaysSince(F(f"{prefix}{anchor}"), at=at)
-            expressions[fact.name] = Case(When(**{f"{prefix}{anchor}__gt": at}, then=Value(None)), default=days)
+        column = f"{prefix}{fact.column}"
+        if not fact.counts_days:
+            expressions[fact.name] = F(column)
+        elif fact.fold.may_start_after_t:
+            days = DaysSince(F(column), at=at)
+            expressions[fact.name] = Case(When(**{f"{column}__gt": at}, then=Value(None)), default=days)
         else:
-            expressions[fact.name] = DaysSince(F(f"{prefix}{anchor}"), at=at)
+            expressions[fact.name] = DaysSince(F(column), at=at)
     return expressions
 
 
@@ -39,8 +40,6 @@ def facts_valid_at(*, at: dt.datetime, prefix: str = "facts__") -> Q:
 
 def stored_facts_at(*, at: dt.datetime, customer_ids=None) -> dict[int, dict]:
     """customer id -> the cxcore facts at `at` read from the stored rows that give them (others left out)."""
-    from cxcore.models import CustomerFacts
-
     expressions = fact_expressions(at=at, prefix="")
     fields = {field.name for field in CustomerFacts._meta.concrete_fields}
     rows = CustomerFacts.objects.filter(facts_valid_at(at=at, prefix=""))
@@ -56,12 +55,4 @@ def stored_facts_at(*, at: dt.datetime, customer_ids=None) -> dict[int, dict]:
 
 def row_facts(row, *, at: dt.datetime) -> dict:
     """The cxcore facts at `at` of one stored CustomerFacts row, counted in Python as fact_expressions does in SQL."""
-    facts = {}
-    for fact in CXCORE_FACTS:
-        anchor = DAY_FACT_ANCHORS.get(fact.name)
-        if anchor is None:
-            facts[fact.name] = getattr(row, fact.name)
-            continue
-        since = getattr(row, anchor)
-        facts[fact.name] = None if since is None or since > at else (at - since) // dt.timedelta(days=1)
-    return facts
+    return {fact.name: fact.read(getattr(row, fact.column), at) for fact in CXCORE_FACTS}

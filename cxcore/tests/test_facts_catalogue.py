@@ -10,7 +10,7 @@ from cxcore.factories import CustomerFactory, SignalFactory
 from cxcore.facts import catalogue
 from cxcore.facts.catalogue import CXCORE_FACTS, FactDef, register
 from cxcore.facts.selectors import fact_expressions, facts_valid_at
-from cxcore.facts.set_based import DAY_FACT_ANCHORS, facts_compute_all
+from cxcore.facts.set_based import facts_compute_all
 from cxcore.models import Customer, CustomerFacts
 
 FIELD_TYPES = {
@@ -24,16 +24,14 @@ FIELD_TYPES = {
 @pytest.mark.parametrize("fact", CXCORE_FACTS, ids=lambda fact: fact.name)
 def test_each_fact_is_documented_and_stored_in_a_column_of_its_type(fact):
     assert fact.description and fact.example is not None
-    anchor = DAY_FACT_ANCHORS.get(fact.name)
-    if anchor is None:
-        field = CustomerFacts._meta.get_field(fact.name)
+    field = CustomerFacts._meta.get_field(fact.column)
+    if not fact.counts_days:
         assert field.get_internal_type() == FIELD_TYPES[fact.type]
         assert field.null == fact.nullable
     else:
-        # A day count is stored as the instant it counts from.
-        field = CustomerFacts._meta.get_field(anchor)
+        # A day count is stored as the instant it counts from, which a customer always has for tenure.
         assert fact.type == "int" and field.get_internal_type() == "DateTimeField"
-        assert field.null == (fact.nullable and fact.name != "tenure_days")
+        assert field.null == (fact.nullable and not fact.fold.may_start_after_t)
 
 
 @pytest.mark.django_db

@@ -92,7 +92,8 @@ def time_offsets(rules: list[CompiledRule]) -> tuple[tuple[tuple[str, tuple[int,
                 if not isinstance(fact_node, Fact):
                     continue
                 fact = facts_catalogue.get(fact_node.name)
-                if not fact.counts_days:
+                # days_in_stage counts from the start of the stage, which membrane knows, not a fold.
+                if not (fact.counts_days or fact.name == STAGE_DAY_FACT):
                     continue
                 constants = _day_constants(other)
                 if constants is None:
