@@ -20,7 +20,6 @@ from membrane.stage_facts import STAGE_FACTS
 
 CONTEXTS = ("stage_rule", "principle", "audience")
 
-STAGES = frozenset({"onboarding", "active", "loyal", "crisis", "at_risk", "dormant"})
 WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})
 
 
