@@ -60,6 +60,17 @@ def customer_changes_since(customer_ref: str = "pk") -> Subquery:
     return Subquery(changes.values("since")[:1])
 
 
+def customer_changes_last(*, until: dt.datetime, customer_ref: str = "pk") -> Subquery:
+    """For an annotation: the id of the last change queued for the customer OuterRef(customer_ref) dated up
+    to `until`, or None.
+
+    Ids grow as changes are queued: a caller that evaluates customers holding no lock reads it again
+    before writing to learn whether changes arrived meanwhile.
+    """
+    changes = CustomerChange.objects.filter(customer_id=OuterRef(customer_ref), since__lte=until).order_by("-pk")
+    return Subquery(changes.values("pk")[:1])
+
+
 def customer_dirty_since(*, customer_id: int) -> dt.datetime | None:
     """Since when the customer has signals not yet evaluated (None: none), as stored now."""
     customer = Customer.objects.annotate(changes_since=customer_changes_since()).get(pk=customer_id)

@@ -58,7 +58,7 @@ from cxcore.facts.catalogue import ANY_SIGNAL, CXCORE_FACTS, START
 from cxcore.facts.days import DaysSince, epoch_us
 from cxcore.facts.per_customer import FACT_PY, SIGNAL_COLUMNS, summarise
 from cxcore.models import Customer, CustomerFacts, Signal
-from cxcore.selectors import customer_changes_since, customers_changed, earliest_of
+from cxcore.selectors import customer_changes_last, customer_changes_since, customers_changed, earliest_of
 from cxcore.services import customer_changes_fold, customer_changes_take
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
 from membrane.models.stages import EvaluationRunKind, RunOutcome
@@ -347,10 +347,54 @@ def _bring_up_locked(
     `stored` is each one's stored stage when the caller read them with the customers (absent: none);
     `reader` reads their signals ahead on a connection of its own (absent: on the caller's).
     """
-    # Marked dirty in the row itself: cleared below once evaluated.
-    marked = [c.pk for c in customers if c.dirty_since is not None and c.dirty_since <= at]
     # The changes queued by ingests (the rows are locked: all of them) leave the queue with this work.
     taken = customer_changes_take(customer_ids=[customer.pk for customer in customers], until=at)
+    evaluated = _evaluate(
+        customers=customers, at=at, ruleset=ruleset, run=run, stored=stored, taken=taken, reader=reader
+    )
+    _evaluated_write(evaluated, at=at)
+    return evaluated.results, len(evaluated.transitions)
+
+
+@dataclass(frozen=True)
+class _Evaluated:
+    """The customers' stages at `at` (results) and the history to write for them."""
+
+    results: dict[int, StageState]
+    transitions: list[_TransitionRow]
+    states: list[_StageRow]
+    # Customer -> the time from which their stored transitions are replaced by `transitions`.
+    rewinds: dict[int, dt.datetime]
+    # Customers evaluated with signals their stored facts lack (forgotten), and those whose dirty_since is cleared.
+    dirty: list[int]
+    marked: list[int]
+
+    def of(self, customer_ids: set[int]) -> _Evaluated:
+        """The part of the work that concerns these customers."""
+        return _Evaluated(
+            results={pk: state for pk, state in self.results.items() if pk in customer_ids},
+            transitions=[row for row in self.transitions if row.customer_id in customer_ids],
+            states=[row for row in self.states if row.customer_id in customer_ids],
+            rewinds={pk: rewind for pk, rewind in self.rewinds.items() if pk in customer_ids},
+            dirty=[pk for pk in self.dirty if pk in customer_ids],
+            marked=[pk for pk in self.marked if pk in customer_ids],
+        )
+
+
+def _evaluate(
+    *,
+    customers: list[Customer] | list[_Claimed],
+    at: dt.datetime,
+    ruleset: CompiledRuleSet,
+    run: EvaluationRun | None,
+    stored: dict[int, CustomerStage | _Stored] | None,
+    taken: dict[int, dt.datetime],
+    reader: _SignalReader | None = None,
+) -> _Evaluated:
+    """Works out the customers' histories up to `at` (reads only); `taken` is the earliest of each one's queued
+    changes up to `at`."""
+    # Marked dirty in the row itself: cleared by the write once evaluated.
+    marked = [c.pk for c in customers if c.dirty_since is not None and c.dirty_since <= at]
     for customer in customers:
         customer.dirty_since = earliest_of(customer.dirty_since, taken.get(customer.pk))
     if stored is None:
@@ -358,6 +402,7 @@ def _bring_up_locked(
     results: dict[int, StageState] = {}
     # customer id -> (cursor at the start, range start, inclusive?)
     plans: dict[int, tuple[_Cursor, dt.datetime | None, bool]] = {}
+    rewinds: dict[int, dt.datetime] = {}
     for customer in customers:
         state, dirty = stored.get(customer.pk), customer.dirty_since
         if state is None:
@@ -378,7 +423,7 @@ def _bring_up_locked(
             results[customer.pk] = _state_from_history(customer.pk, at, None, ruleset.default_stage)
             continue
         # A signal dated before the end of the known history: redo the history from its time on.
-        StageTransition.objects.filter(customer_id=customer.pk, at__gte=rewind).delete()
+        rewinds[customer.pk] = rewind
         last = StageTransition.objects.filter(customer_id=customer.pk, at__lt=rewind).order_by("-at").first()
         if last is None:
             plans[customer.pk] = (_Cursor(), None, True)
@@ -420,16 +465,22 @@ def _bring_up_locked(
                         customer.pk, cursor.stage, cursor.since, cursor.previous, at, ruleset.number, cursor.settled
                     )
                 )
-    _store_history(transitions=new_transitions, states=new_states)
+    dirty = [c.pk for c in customers if c.pk in plans and c.dirty_since is not None and c.dirty_since <= at]
+    return _Evaluated(results, new_transitions, new_states, rewinds, dirty, marked)
+
+
+def _evaluated_write(evaluated: _Evaluated, *, at: dt.datetime) -> None:
+    """Writes what _evaluate worked out (in the caller's transaction)."""
+    for customer_id, rewind in evaluated.rewinds.items():
+        StageTransition.objects.filter(customer_id=customer_id, at__gte=rewind).delete()
+    _store_history(transitions=evaluated.transitions, states=evaluated.states)
     # Every signal up to `at` is now in the history; later ones are reached from evaluated_through.
     # Their stored facts were computed without the new signals: forgotten, they are computed again
     # by the next set-based run that needs them (dirty_since no longer says so).
-    dirty = [c.pk for c in customers if c.pk in plans and c.dirty_since is not None and c.dirty_since <= at]
-    if dirty:
-        CustomerFacts.objects.filter(customer_id__any_of=dirty).delete()
-    if marked:
-        Customer.objects.filter(pk__any_of=marked, dirty_since__lte=at).update(dirty_since=None)
-    return results, len(new_transitions)
+    if evaluated.dirty:
+        CustomerFacts.objects.filter(customer_id__any_of=evaluated.dirty).delete()
+    if evaluated.marked:
+        Customer.objects.filter(pk__any_of=evaluated.marked, dirty_since__lte=at).update(dirty_since=None)
 
 
 # Datetimes travel as epoch microseconds: an array of integers is bound several times faster than one
@@ -579,6 +630,9 @@ def stage_bring_up_to(
             customer_id=customer.pk, created_at=owner.created_at, state=state, at=at, ruleset=ruleset, rows=rows
         ):
             return _Cursor(state.stage, state.since, state.previous_stage).state_at(at, ruleset.default_stage)
+    if _one_writer():
+        results, _ = _bring_up_unlocked(customers=Customer.objects.filter(pk=customer.pk), at=at, ruleset=ruleset)
+        return results[customer.pk]
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
         results, _ = _bring_up_locked(customers=[locked], at=at, ruleset=ruleset)
@@ -620,12 +674,90 @@ def _claim_changed(*, at: dt.datetime, batch: int) -> tuple[list[_Claimed], dict
     return customers, stored
 
 
+def _one_writer() -> bool:
+    """Whether the database has no row locks, only one writer at a time (SQLite): a transaction held while
+    histories are worked out would hold every other write of the console (a login, a decision's log)
+    for as long, and fail it as "database is locked" once the busy timeout has passed."""
+    return not connection.features.has_select_for_update
+
+
+def _with_inputs(customers, *, at: dt.datetime):
+    """The customers annotated with what _bring_up_unlocked reads of their queued changes up to `at`."""
+    return customers.annotate(changes_since=customer_changes_since(), last_change=customer_changes_last(until=at))
+
+
+def _inputs(customer_ids: list[int], *, at: dt.datetime) -> dict[int, tuple]:
+    """What an evaluation up to `at` depends on, besides the signals: dirty_since, the stored stage's
+    evaluated_through, and the earliest and the last change queued up to `at`."""
+    rows = _with_inputs(Customer.objects.filter(pk__any_of=customer_ids), at=at).values_list(
+        "pk", "dirty_since", "stage_state__evaluated_through", "changes_since", "last_change"
+    )
+    return {
+        pk: (dirty, through, since if since is not None and since <= at else None, last)
+        for pk, dirty, through, since, last in rows
+    }
+
+
+def _bring_up_unlocked(
+    *, customers, at: dt.datetime, ruleset: CompiledRuleSet, run: EvaluationRun | None = None, batch: int | None = None
+) -> tuple[dict[int, StageState], _Evaluated]:
+    """Where there is one writer (_one_writer): brings up to `at` the (first `batch`) customers of the
+    queryset `customers`, as _bring_up_locked does, working their histories out outside any transaction
+    and writing them in a short one. Returns the states of all, and what was written.
+
+    Nothing is locked meanwhile, so the write first reads each customer's inputs again (_inputs): one
+    that another writer evaluated, folded changes into or queued a change for meanwhile is left as it
+    is (a run finds it still changed and takes it again). The signals are read after the inputs, so
+    they hold at least those of the changes taken.
+    """
+    rows = list(
+        _with_inputs(customers, at=at)
+        .order_by("pk")
+        .values_list(*_CLAIMED, *_STORED, "changes_since", "last_change")[:batch]
+    )
+    claimed, stored, taken, read = [], {}, {}, {}
+    split, end = len(_CLAIMED), len(_CLAIMED) + len(_STORED)
+    for row in rows:
+        customer = _Claimed(*row[:split])
+        claimed.append(customer)
+        if row[split] is not None:
+            stored[customer.pk] = _Stored(*row[split:end])
+        since, last = row[end:]
+        if since is not None and since <= at:
+            taken[customer.pk] = since
+        through = stored[customer.pk].evaluated_through if customer.pk in stored else None
+        read[customer.pk] = (customer.dirty_since, through, taken.get(customer.pk), last)
+    if not claimed:
+        return {}, _Evaluated({}, [], [], {}, [], [])
+    evaluated = _evaluate(customers=claimed, at=at, ruleset=ruleset, run=run, stored=stored, taken=taken)
+    with transaction.atomic():
+        unchanged = {pk for pk, inputs in _inputs(list(read), at=at).items() if inputs == read[pk]}
+        customer_changes_take(customer_ids=sorted(unchanged), until=at)
+        written = evaluated.of(unchanged)
+        _evaluated_write(written, at=at)
+        if run is not None:
+            _run_progress(run, customers=len(unchanged), transitions=len(written.transitions))
+    return evaluated.results, written
+
+
+def _run_progress(run: EvaluationRun, *, customers: int, transitions: int) -> None:
+    """Counts a batch of an incremental run done (in the batch's transaction)."""
+    EvaluationRun.objects.filter(pk=run.pk).update(
+        customers=F("customers") + customers,
+        transitions=F("transitions") + transitions,
+        chunks_done=F("chunks_done") + 1,
+        chunks_total=F("chunks_done") + 1,
+        heartbeat_at=timezone.now(),
+    )
+
+
 def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANGED_BATCH) -> EvaluationRun:
     """Brings every customer with new signals (queued by the ingest, or dirty_since) up to `at` in event time.
 
     Each batch claims its customers by locking their rows (skipping those another worker holds) and
     takes their queued changes and clears dirty_since in the same transaction: a crash rolls the
-    claim back with the work.
+    claim back with the work. Where there is one writer (SQLite), a batch is worked out holding no
+    lock and written in a short transaction (_bring_up_unlocked).
     """
     at = at or timezone.now()
     ruleset = published_ruleset()
@@ -635,6 +767,13 @@ def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANG
     reader = _SignalReader() if connection.vendor == "postgresql" and not connection.in_atomic_block else None
     try:
         while True:
+            if _one_writer():
+                results, _ = _bring_up_unlocked(
+                    customers=customers_changed(at=at), at=at, ruleset=ruleset, run=run, batch=batch
+                )
+                if not results:
+                    break
+                continue
             with transaction.atomic():
                 customers, stored = _claim_changed(at=at, batch=batch)
                 if not customers:
@@ -642,13 +781,7 @@ def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANG
                 _, transitions = _bring_up_locked(
                     customers=customers, at=at, ruleset=ruleset, run=run, stored=stored, reader=reader
                 )
-                EvaluationRun.objects.filter(pk=run.pk).update(
-                    customers=F("customers") + len(customers),
-                    transitions=F("transitions") + transitions,
-                    chunks_done=F("chunks_done") + 1,
-                    chunks_total=F("chunks_done") + 1,
-                    heartbeat_at=timezone.now(),
-                )
+                _run_progress(run, customers=len(customers), transitions=transitions)
     except Exception as exc:
         run_finish(run, outcome=RunOutcome.FAILED, error=repr(exc))
         raise
