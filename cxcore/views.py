@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from .charts import chart_data
 from .decorators import console_view
 from .htmx import page_or_fragment
 from .models import Channel, Customer, Signal
@@ -28,11 +29,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "customer_count": Customer.objects.count(),
         "signal_count_30d": sum(row["n"] for row in by_kind),
         "signals_by_kind": by_kind,
-        "signals_by_kind_chart": {
-            "x": [row["kind"] for row in by_kind],
-            "y": [row["n"] for row in by_kind],
-            "title": "Signals by kind, last 30 days",
-        },
+        "signals_by_kind_chart": chart_data(
+            {
+                "x": [row["kind"] for row in by_kind],
+                "y": [row["n"] for row in by_kind],
+                "title": "Signals by kind, last 30 days",
+            }
+        ),
         # Panels of other apps (the membrane's stages, flows, decisions, tasks, last run).
         **dashboard_panels(now=now),
     }

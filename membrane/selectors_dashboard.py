@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count
 
+from cxcore.charts import chart_data
 from membrane.models import AgentTask, CustomerStage, DecisionLog, StageDefinition, StageTransition
 from membrane.models.decisions import TaskStatus
 from membrane.stages.selectors import evaluation_runs_recent
@@ -97,15 +98,17 @@ def membrane_dashboard(*, now: dt.datetime) -> dict[str, Any]:
     return {
         "stages": stages,
         "staged_customers": sum(s["customers"] for s in stages),
-        "stages_chart": {
-            "labels": [s["name"] for s in shown],
-            "values": [s["customers"] for s in shown],
-            "colors": [s["color"] for s in shown],
-        },
+        "stages_chart": chart_data(
+            {
+                "labels": [s["name"] for s in shown],
+                "values": [s["customers"] for s in shown],
+                "colors": [s["color"] for s in shown],
+            }
+        ),
         "stage_flows": stage_flows(since=now - dt.timedelta(days=FLOW_DAYS)),
         "flow_days": FLOW_DAYS,
         "decisions": decisions,
-        "decisions_chart": {"x": decisions["x"], "series": decisions["series"]},
+        "decisions_chart": chart_data({"x": decisions["x"], "series": decisions["series"]}),
         "decision_days": DECISION_DAYS,
         "open_tasks": tasks,
         "open_task_count": sum(row["n"] for row in tasks),

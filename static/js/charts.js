@@ -1,6 +1,7 @@
 // Draws every chart on the page from JSON the server embedded with json_script: no inline script,
 // so the Content-Security-Policy can forbid them. An element opts in with
-// data-chart="bar" data-chart-source="<id of the json_script element>".
+// data-chart="bar" data-chart-source="<id of the json_script element>". Every text in that JSON
+// comes escaped (cxcore.charts.chart_data), since plotly renders HTML in labels.
 (function () {
   "use strict";
 
@@ -55,7 +56,8 @@
           x: data.x,
           y: series.y,
           marker: { color: series.color || palette[i % palette.length] },
-          hovertemplate: "%{x}, " + series.name + ": %{y}<extra></extra>",
+          // The name through plotly's own placeholder: nothing from data is spliced into a template.
+          hovertemplate: "%{x}, %{fullData.name}: %{y}<extra></extra>",
         };
       });
       return [traces, layout({
