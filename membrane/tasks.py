@@ -19,7 +19,9 @@ def reevaluate_changed() -> int:
     at = timezone.now()
     changed = list(customers_changed(at=at).values_list("pk", flat=True))
     run = stages_evaluate_changed(at=at)
-    actions_sync(customer_ids=changed, at=at)
+    # A customer the run could not evaluate (it says which) cannot be synced either: the others are.
+    skipped = {entry["id"] for entry in run.skipped_customers}
+    actions_sync(customer_ids=[pk for pk in changed if pk not in skipped], at=at)
     return run.pk
 
 

@@ -136,6 +136,10 @@ class EvaluationRun(models.Model):
     done_chunks = models.JSONField(default=list, blank=True)
     chunks_total = models.PositiveIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
+    # Customers the run could not evaluate, and went on without (stored data no rule of evaluation foresaw):
+    # how many, and the first of them as {"id", "customer" (external id), "reason"}.
+    skipped = models.PositiveIntegerField(default=0)
+    skipped_customers = models.JSONField(default=list, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
 
     class Meta:

@@ -27,6 +27,7 @@ import bisect
 import datetime as dt
 import heapq
 import json
+import logging
 import math
 import re
 from collections import defaultdict
@@ -64,6 +65,8 @@ from membrane.models import CustomerStage, EvaluationRun, StageTransition
 from membrane.models.stages import EvaluationRunKind, RunOutcome
 
 from .rules import CompiledRuleSet, published_ruleset
+
+logger = logging.getLogger(__name__)
 
 DAY = dt.timedelta(days=1)
 # Customers per chunk (a range of ids, one transaction): large enough that a chunk's fixed costs
@@ -153,6 +156,14 @@ def _jsonable(facts: dict[str, Any]) -> dict[str, Any]:
     return {name: float(value) if isinstance(value, Decimal) else value for name, value in facts.items()}
 
 
+def _before(instant: dt.datetime, delta: dt.timedelta) -> dt.datetime | None:
+    """`instant - delta`, or None when that lies before year 1 (stored data from near then can ask)."""
+    try:
+        return instant - delta
+    except OverflowError:
+        return None
+
+
 def _candidate_points(
     *,
     times: list[dt.datetime],
@@ -173,7 +184,14 @@ def _candidate_points(
         bases = sorted(bases)
         for days in offsets:
             delta = days * DAY
-            for base in bases[cut(bases, lo - delta) : bisect.bisect_right(bases, at - delta)]:
+            # The bases in (lo - delta, at - delta]: before year 1, the range has no lower end (lo) or
+            # holds nothing (at).
+            last = _before(at, delta)
+            if last is None:
+                continue
+            first = _before(lo, delta)
+            start = 0 if first is None else cut(bases, first)
+            for base in bases[start : bisect.bisect_right(bases, last)]:
                 points.add(base + delta)
     return points
 
@@ -260,7 +278,7 @@ def _replay_customer(
         cursor = _Cursor(stage, point, cursor.stage, settled)
         # days_in_stage restarts here: its thresholds become candidate instants.
         for days in _stage_offsets(ruleset, settled):
-            if point + days * DAY <= at:
+            if days * DAY <= at - point:  # not point + days: that can pass year 9999
                 heapq.heappush(heap, point + days * DAY)
     return transitions, cursor
 
@@ -447,16 +465,25 @@ def _evaluate(
             if lo is None:
                 # A history from the start: the customer begins at their creation or first signal.
                 lo = min([customer.created_at] + [row[2] for row in rows[:1]])
-            transitions, cursor = _replay_customer(
-                customer=customer,
-                rows=rows,
-                cursor=cursor,
-                lo=lo,
-                lo_inclusive=inclusive,
-                at=at,
-                ruleset=ruleset,
-                run_id=run_id,
-            )
+            try:
+                transitions, cursor = _replay_customer(
+                    customer=customer,
+                    rows=rows,
+                    cursor=cursor,
+                    lo=lo,
+                    lo_inclusive=inclusive,
+                    at=at,
+                    ruleset=ruleset,
+                    run_id=run_id,
+                )
+            except Exception as exc:
+                # Pure computation, so nothing is half done: a run records the customer and goes on with
+                # the others, their stored history left as it was. Asked for one customer, there is no answer.
+                if run is None:
+                    raise
+                run_skip(run, customer_id=customer.pk, error=exc)
+                rewinds.pop(customer.pk, None)
+                continue
             new_transitions.extend(transitions)
             results[customer.pk] = cursor.state_at(at, ruleset.default_stage)
             if cursor.stage is not None:
@@ -568,12 +595,15 @@ def _nothing_to_do(
     *, customer_id: int, created_at, state: CustomerStage, at, ruleset: CompiledRuleSet, rows: list[tuple] | None
 ) -> bool:
     """True when no fact can have changed between evaluated_through and `at` (no candidate instant)."""
-    horizon = state.evaluated_through - max((max(o) for _, o in ruleset.signal_clocks if o), default=0) * DAY
+    # None: a history evaluated through a time near year 1 (stored data) reaches back to its start.
+    horizon = _before(state.evaluated_through, max((max(o) for _, o in ruleset.signal_clocks if o), default=0) * DAY)
     if rows is None:
-        signals = Signal.objects.filter(customer_id=customer_id, occurred_at__gt=horizon, occurred_at__lte=at)
+        signals = Signal.objects.filter(customer_id=customer_id, occurred_at__lte=at)
+        if horizon is not None:
+            signals = signals.filter(occurred_at__gt=horizon)
         kinds_times = list(signals.values_list("kind", "occurred_at"))
     else:
-        kinds_times = [(row[0], row[2]) for row in rows if horizon < row[2] <= at]
+        kinds_times = [(row[0], row[2]) for row in rows if (horizon is None or horizon < row[2]) and row[2] <= at]
     times = sorted(time for _, time in kinds_times)
     points = _candidate_points(
         times=times,
@@ -648,6 +678,23 @@ def run_finish(run: EvaluationRun, *, outcome: str, error: str = "", at: dt.date
     run.error = error
     run.save(update_fields=["finished_at", "duration_ms", "outcome", "error"])
     return run
+
+
+# How many of the customers a run skips it lists (the count goes on).
+SKIPPED_KEPT = 1000
+
+
+def run_skip(run: EvaluationRun, *, customer_id: int, error: Exception) -> None:
+    """Records on `run` a customer it could not evaluate, and why (in the caller's transaction, if any)."""
+    reason = f"{type(error).__name__}: {error}"[:300]
+    logger.warning("Run %s skipped customer %s: %s", run.pk, customer_id, reason, exc_info=error)
+    external_id = Customer.objects.filter(pk=customer_id).values_list("external_id", flat=True).first()
+    with transaction.atomic():
+        locked = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+        locked.skipped += 1
+        if len(locked.skipped_customers) < SKIPPED_KEPT:
+            locked.skipped_customers.append({"id": customer_id, "customer": external_id, "reason": reason})
+        locked.save(update_fields=["skipped", "skipped_customers"])
 
 
 # What the claim reads of a customer (the _Claimed fields, the facts' profile fields among them) and of
@@ -757,7 +804,8 @@ def stages_evaluate_changed(*, at: dt.datetime | None = None, batch: int = CHANG
     Each batch claims its customers by locking their rows (skipping those another worker holds) and
     takes their queued changes and clears dirty_since in the same transaction: a crash rolls the
     claim back with the work. Where there is one writer (SQLite), a batch is worked out holding no
-    lock and written in a short transaction (_bring_up_unlocked).
+    lock and written in a short transaction (_bring_up_unlocked). A customer whose history cannot be
+    worked out is recorded on the run with the reason (run_skip), and taken off the queue like the others.
     """
     at = at or timezone.now()
     ruleset = published_ruleset()
