@@ -46,7 +46,17 @@ from django.db import models
 
 from cxcore.signal_kinds import Direction, SignalKind
 
-from .folds import ANY_SIGNAL, DAY, START, CountInWindow, DaysSinceLatest, Fold, LatestSurveyScore, Profile, Tenure
+from .folds import (
+    ANY_SIGNAL,
+    START,
+    CountInWindow,
+    DaysSinceLatest,
+    Fold,
+    LatestSurveyScore,
+    Profile,
+    Tenure,
+    days_since,
+)
 from .tickets import (
     IssueRecurrence,
     LastResolution,
@@ -96,16 +106,8 @@ class FactDef:
         return () if self.fold is None else self.fold.clock_from
 
     def read(self, stored: Any, at: dt.datetime) -> Any:
-        """The fact at `at` from its stored value (a day count's instant, null when later than `at`)."""
-        if not self.counts_days:
-            return stored
-        return None if stored is None or stored > at else (at - stored) // DAY
-
-    def python(self, customer, summary, at: dt.datetime) -> Any:
-        """The fact at `at` of `customer` (a Customer, or any object with its profile fields), whose signals
-        up to `at` are `summary` (per_customer.summarise)."""
-        value = self.fold.python(customer, summary)
-        return self.read(value, at) if self.fold.counts_days else value
+        """The fact at `at` from its stored value (a day count's instant)."""
+        return days_since(stored, at) if self.counts_days else stored
 
 
 # The profile's short texts and money, as Customer stores them.

@@ -1,15 +1,16 @@
 """How a fact folds a customer's profile and signals as of T: each fold in Python and in SQL, side by side.
 
-A fold gives the value its fact stores (for a day count, the instant it counts from; the fact at T
-is read from it, see catalogue.FactDef.read) two ways that must agree exactly:
+The two ways must agree exactly:
 
-- Python: `python(customer, summary)`, over `Summary`, the customer's signals up to T grouped by
-  kind (rows of SIGNAL_COLUMNS), with what several folds share (the tickets) folded once.
+- Python: `python(customer, summary, at)`, the fact at T over `Summary`, the customer's signals up
+  to T grouped by kind (rows of SIGNAL_COLUMNS), with what several folds share (the tickets) folded
+  once. `customer` is a Customer or any object with its profile fields and created_at.
 - SQL: aggregates at the statement's levels (set_based.py): `level1` per (customer, ticket_ref),
   `per_ticket` beside each such group, `level2` per customer (the CTE `kc`), optional CTEs of its
   own joined per customer (`ctes`), then `stored`, the stored column over the customer row `c` and
-  those. Aggregates are named: two folds may share one by naming it alike with the same SQL.
-  `expiries` are the instants (epoch microseconds) after T at which time alone changes the value.
+  those: the fact itself, or for a day count the instant it counts from (catalogue.FactDef.read).
+  Aggregates are named: two folds may share one by naming it alike with the same SQL. `expiries`
+  are the instants (epoch microseconds) after T at which time alone changes a count.
 
 `key` is the fact's stored column; a fold names the aggregates only it uses after it.
 """
@@ -34,9 +35,15 @@ from .sql import DAY_US, Dialect, count, kind_is, literal, total, window_start
 DAY = dt.timedelta(days=1)
 SIGNAL_COLUMNS = ("kind", "direction", "occurred_at", "ticket_ref", "issue_key", "severity", "score", "scale")
 KIND, DIRECTION, OCCURRED_AT, TICKET_REF, ISSUE_KEY, SEVERITY, SCORE, SCALE = range(len(SIGNAL_COLUMNS))
+_occurred_at = itemgetter(OCCURRED_AT)
 # A clock (Fold.clock_from) that starts at any signal, or at the start of tenure.
 ANY_SIGNAL = "*"
 START = "start"
+
+
+def days_since(then: dt.datetime | None, at: dt.datetime) -> int | None:
+    """Whole days from `then` to `at`, floored; null when `then` is null or later (catalogue.py's docstring: days)."""
+    return None if then is None or then > at else (at - then) // DAY
 
 
 @cache
@@ -58,9 +65,9 @@ class Summary:
     def __init__(self, rows, *, at: dt.datetime):
         self.at = at
         self.rows = rows
-        self.by_kind: defaultdict[str, list[tuple]] = defaultdict(list)
+        self.by_kind = by_kind = defaultdict(list)
         for row in rows:
-            self.by_kind[row[KIND]].append(row)
+            by_kind[row[KIND]].append(row)
         self._shared: dict[Callable, Any] = {}
 
     def shared(self, fold: Callable[[Summary], Any]) -> Any:
@@ -85,7 +92,8 @@ class Fold:
     # The instant a day count starts from may be later than T (the fact is then null).
     may_start_after_t = False
 
-    def python(self, customer, summary: Summary) -> Any:
+    def python(self, customer, summary: Summary, at: dt.datetime) -> Any:
+        """The fact at `at` (`summary` holds the signals up to `at`)."""
         raise NotImplementedError
 
     def field(self) -> models.Field:
@@ -132,7 +140,7 @@ class Profile(Fold):
         places = getattr(self.make_field(), "decimal_places", None)
         object.__setattr__(self, "_quantum", None if places is None else Decimal(1).scaleb(-places))
 
-    def python(self, customer, summary: Summary) -> Any:
+    def python(self, customer, summary: Summary, at: dt.datetime) -> Any:
         value = getattr(customer, self.column)
         if self.blank_is_null:
             return value or None
@@ -153,7 +161,7 @@ class Profile(Fold):
 
 
 def _first_at(summary: Summary) -> dt.datetime | None:
-    return min(map(itemgetter(OCCURRED_AT), summary.rows), default=None)
+    return min(map(_occurred_at, summary.rows), default=None)
 
 
 @dataclass(frozen=True)
@@ -165,9 +173,10 @@ class Tenure(Fold):
     # A customer created after T has not begun (their row then expires at the creation).
     may_start_after_t = True
 
-    def python(self, customer, summary: Summary) -> dt.datetime:
+    def python(self, customer, summary: Summary, at: dt.datetime) -> int | None:
         first_at = summary.shared(_first_at)
-        return customer.created_at if first_at is None or customer.created_at < first_at else first_at
+        start = customer.created_at if first_at is None or customer.created_at < first_at else first_at
+        return None if start > at else (at - start) // DAY
 
     def field(self) -> models.Field:
         return models.DateTimeField()
@@ -201,9 +210,17 @@ class _OfKinds(Fold):
     def clock_from(self) -> tuple[str, ...]:
         return self.kinds
 
-    def _rows(self, summary: Summary) -> list[tuple]:
-        rows = [row for kind in self.kinds for row in summary.by_kind.get(kind, ())]
-        return rows if self.direction is None else [row for row in rows if row[DIRECTION] == self.direction]
+    def _rows(self, summary: Summary) -> list[tuple] | tuple:
+        """The signals of the kinds, of the direction if one is set."""
+        if self.direction is None and len(self.kinds) == 1:
+            return summary.by_kind.get(self.kinds[0], ())
+        direction = self.direction
+        return [
+            row
+            for kind in self.kinds
+            for row in summary.by_kind.get(kind, ())
+            if direction is None or row[DIRECTION] == direction
+        ]
 
     def _is(self) -> str:
         if self.direction is None:
@@ -221,8 +238,8 @@ class CountInWindow(_OfKinds):
     def window_days(self) -> int:
         return self.days
 
-    def python(self, customer, summary: Summary) -> int:
-        since = summary.at - window(self.days)
+    def python(self, customer, summary: Summary, at: dt.datetime) -> int:
+        since = at - window(self.days)
         n = 0
         for row in self._rows(summary):
             if row[OCCURRED_AT] > since:
@@ -258,12 +275,12 @@ class DaysSinceLatest(_OfKinds):
 
     counts_days = True
 
-    def python(self, customer, summary: Summary) -> dt.datetime | None:
+    def python(self, customer, summary: Summary, at: dt.datetime) -> int | None:
         latest = None
         for row in self._rows(summary):
             if latest is None or row[OCCURRED_AT] > latest:
                 latest = row[OCCURRED_AT]
-        return latest
+        return days_since(latest, at)
 
     def field(self) -> models.Field:
         return models.DateTimeField(null=True)
@@ -292,7 +309,7 @@ class LatestSurveyScore(Fold):
 
     kind = str(SignalKind.SURVEY_RESPONSE)
 
-    def python(self, customer, summary: Summary) -> Decimal | None:
+    def python(self, customer, summary: Summary, at: dt.datetime) -> Decimal | None:
         latest = None
         for row in summary.by_kind.get(self.kind, ()):
             tenths = survey_tenths(row[SCORE], row[SCALE])

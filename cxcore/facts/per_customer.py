@@ -13,8 +13,8 @@ from .folds import SIGNAL_COLUMNS, Summary
 
 FactFn = Callable[[Customer, Summary, dt.datetime], Any]
 
-# Each cxcore fact as a function of (customer, summarise(rows, at=at), at).
-FACT_PY: dict[str, FactFn] = {fact.name: fact.python for fact in CXCORE_FACTS}
+# Each cxcore fact as a function of (customer, summarise(rows, at=at), at): its fold's.
+FACT_PY: dict[str, FactFn] = {fact.name: fact.fold.python for fact in CXCORE_FACTS}
 
 
 def summarise(rows, *, at: dt.datetime) -> Summary:

@@ -15,7 +15,7 @@ from django.db import models
 
 from cxcore.signal_kinds import Severity, SignalKind
 
-from .folds import ISSUE_KEY, OCCURRED_AT, SEVERITY, TICKET_REF, Fold, Summary, kinds_of, window
+from .folds import ISSUE_KEY, OCCURRED_AT, SEVERITY, TICKET_REF, Fold, Summary, days_since, kinds_of, window
 from .sql import DAY_US, Dialect, count, kind_is, literal, total, window_start
 
 OPENED, REOPENED, RESOLVED, ETA_GIVEN = kinds_of(
@@ -91,8 +91,9 @@ class OpenTickets(_TicketFold):
 
     high: bool = False
 
-    def python(self, customer, summary: Summary) -> int:
-        return sum(1 for ticket in summary.shared(open_tickets) if ticket.high or not self.high)
+    def python(self, customer, summary: Summary, at: dt.datetime) -> int:
+        tickets = summary.shared(open_tickets)
+        return sum(1 for ticket in tickets if ticket.high) if self.high else len(tickets)
 
     def field(self) -> models.Field:
         return models.IntegerField()
@@ -110,12 +111,12 @@ class OldestOpenTicket(_TicketFold):
 
     counts_days = True
 
-    def python(self, customer, summary: Summary) -> dt.datetime | None:
+    def python(self, customer, summary: Summary, at: dt.datetime) -> int | None:
         oldest = None
         for ticket in summary.shared(open_tickets):
             if oldest is None or ticket.open_at < oldest:
                 oldest = ticket.open_at
-        return oldest
+        return days_since(oldest, at)
 
     def field(self) -> models.Field:
         return models.DateTimeField(null=True)
@@ -133,8 +134,11 @@ class OpenWithoutEta(_TicketFold):
 
     none: bool = False
 
-    def python(self, customer, summary: Summary) -> int | bool:
-        n = sum(1 for ticket in summary.shared(open_tickets) if ticket.eta_at is None or ticket.eta_at < ticket.open_at)
+    def python(self, customer, summary: Summary, at: dt.datetime) -> int | bool:
+        n = 0
+        for ticket in summary.shared(open_tickets):
+            if ticket.eta_at is None or ticket.eta_at < ticket.open_at:
+                n += 1
         return n == 0 if self.none else n
 
     def field(self) -> models.Field:
@@ -158,10 +162,13 @@ class TicketsResolvedInWindow(_TicketFold):
     def window_days(self) -> int:
         return self.days
 
-    def python(self, customer, summary: Summary) -> int:
-        since = summary.at - window(self.days)
-        tickets = summary.shared(ticket_states)
-        return sum(1 for ticket in tickets if ticket.resolved_at is not None and ticket.resolved_at > since)
+    def python(self, customer, summary: Summary, at: dt.datetime) -> int:
+        since = at - window(self.days)
+        n = 0
+        for ticket in summary.shared(ticket_states):
+            if ticket.resolved_at is not None and ticket.resolved_at > since:
+                n += 1
+        return n
 
     def field(self) -> models.Field:
         return models.IntegerField()
@@ -184,12 +191,12 @@ class LastResolution(_TicketFold):
     counts_days = True
     clock_from = (RESOLVED,)
 
-    def python(self, customer, summary: Summary) -> dt.datetime | None:
+    def python(self, customer, summary: Summary, at: dt.datetime) -> int | None:
         latest = None
         for ticket in summary.shared(ticket_states):
             if ticket.resolved_at is not None and (latest is None or ticket.resolved_at > latest):
                 latest = ticket.resolved_at
-        return latest
+        return days_since(latest, at)
 
     def field(self) -> models.Field:
         return models.DateTimeField(null=True)
@@ -215,13 +222,13 @@ class IssueRecurrence(Fold):
     def window_days(self) -> int:
         return self.days
 
-    def python(self, customer, summary: Summary) -> int:
-        since = summary.at - window(self.days)
+    def python(self, customer, summary: Summary, at: dt.datetime) -> int:
+        since = at - window(self.days)
         issues: dict[str, set[str]] = {}
         for row in summary.by_kind.get(OPENED, ()):
             if row[OCCURRED_AT] > since and row[ISSUE_KEY] and row[TICKET_REF]:
                 issues.setdefault(row[ISSUE_KEY], set()).add(row[TICKET_REF])
-        return max((len(refs) for refs in issues.values()), default=0)
+        return max(map(len, issues.values()), default=0)
 
     def field(self) -> models.Field:
         return models.IntegerField()

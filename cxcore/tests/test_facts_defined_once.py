@@ -70,7 +70,7 @@ def set_based_facts(customer: Customer, at: dt.datetime, facts: tuple[FactDef, .
 
 def python_facts(customer: Customer, at: dt.datetime, facts: tuple[FactDef, ...]) -> dict:
     summary = summarise(signal_rows(customer=customer, at=at), at=at)
-    return {fact.name: fact.python(customer, summary, at) for fact in facts}
+    return {fact.name: fact.fold.python(customer, summary, at) for fact in facts}
 
 
 signals = st.lists(
