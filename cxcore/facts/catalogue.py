@@ -46,9 +46,10 @@ from django.db import models
 
 from cxcore.signal_kinds import Direction, SignalKind
 
+# The names of the clocks are the catalogue's too (FactDef.clock_from).
+from .folds import ANY_SIGNAL as ANY_SIGNAL
+from .folds import START as START
 from .folds import (
-    ANY_SIGNAL,
-    START,
     CountInWindow,
     DaysSinceLatest,
     Fold,
@@ -65,8 +66,6 @@ from .tickets import (
     OpenWithoutEta,
     TicketsResolvedInWindow,
 )
-
-__all__ = ["ANY_SIGNAL", "START", "CXCORE_FACTS", "FactDef", "FactType", "all_facts", "get", "register"]
 
 FactType = Literal["int", "decimal", "bool", "str"]
 
