@@ -51,6 +51,28 @@ def window(days: int) -> dt.timedelta:
     return dt.timedelta(days=days)
 
 
+class _BeforeAnyInstant:
+    """Earlier than every datetime (which cannot lie before year 1)."""
+
+    def __lt__(self, other: dt.datetime) -> bool:
+        return True
+
+    def __gt__(self, other: dt.datetime) -> bool:
+        return False
+
+
+_BEFORE_ANY_INSTANT = _BeforeAnyInstant()
+
+
+def window_since(at: dt.datetime, days: int) -> dt.datetime | _BeforeAnyInstant:
+    """The start of the `days` days up to `at` (a signal later than it is in them). Within `days` of year 1 (a
+    stored signal's instant can be), the window reaches back past every instant: `at - days` would overflow."""
+    try:
+        return at - window(days)
+    except OverflowError:
+        return _BEFORE_ANY_INSTANT
+
+
 def kinds_of(*kinds: str) -> tuple[str, ...]:
     """Plain strings: a TextChoices member hashes by its name, so it would not match a kind read from the database."""
     return tuple(str(kind) for kind in kinds)
@@ -239,7 +261,7 @@ class CountInWindow(_OfKinds):
         return self.days
 
     def python(self, customer, summary: Summary, at: dt.datetime) -> int:
-        since = at - window(self.days)
+        since = window_since(at, self.days)
         n = 0
         for row in self._rows(summary):
             if row[OCCURRED_AT] > since:

@@ -15,7 +15,7 @@ from django.db import models
 
 from cxcore.signal_kinds import Severity, SignalKind
 
-from .folds import ISSUE_KEY, OCCURRED_AT, SEVERITY, TICKET_REF, Fold, Summary, days_since, kinds_of, window
+from .folds import ISSUE_KEY, OCCURRED_AT, SEVERITY, TICKET_REF, Fold, Summary, days_since, kinds_of, window_since
 from .sql import DAY_US, Dialect, count, kind_is, literal, total, window_start
 
 OPENED, REOPENED, RESOLVED, ETA_GIVEN = kinds_of(
@@ -163,7 +163,7 @@ class TicketsResolvedInWindow(_TicketFold):
         return self.days
 
     def python(self, customer, summary: Summary, at: dt.datetime) -> int:
-        since = at - window(self.days)
+        since = window_since(at, self.days)
         n = 0
         for ticket in summary.shared(ticket_states):
             if ticket.resolved_at is not None and ticket.resolved_at > since:
@@ -223,7 +223,7 @@ class IssueRecurrence(Fold):
         return self.days
 
     def python(self, customer, summary: Summary, at: dt.datetime) -> int:
-        since = at - window(self.days)
+        since = window_since(at, self.days)
         issues: dict[str, set[str]] = {}
         for row in summary.by_kind.get(OPENED, ()):
             if row[OCCURRED_AT] > since and row[ISSUE_KEY] and row[TICKET_REF]:
