@@ -258,7 +258,7 @@ def _json_depth_exceeded(value: dict[str, Any]) -> bool:
     while pending:
         container, depth = pending.pop()
         for item in container.values() if isinstance(container, dict) else container:
-            if isinstance(item, dict | list):
+            if isinstance(item, (dict, list)):  # a tuple: isinstance with a union is slower
                 if depth == MAX_JSON_DEPTH:
                     return True
                 pending.append((item, depth + 1))
