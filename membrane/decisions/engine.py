@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Subquery
 
+from membrane.principles.scope import Scope
+
 from .reasons import explain
 
 DAY = dt.timedelta(days=1)
@@ -30,18 +32,9 @@ class CompiledPrinciple:
     effect: str
     params: Mapping
     priority: int
-    categories: frozenset[str]
-    channels: frozenset[str]
-    teams: frozenset[str]
+    scope: Scope
     predicate: Callable[[Mapping], bool]
     facts: tuple[str, ...]
-
-    def in_scope(self, *, team: str | None, category: str | None, channel: str | None) -> bool:
-        return (
-            (not self.categories or category in self.categories)
-            and (not self.channels or channel in self.channels)
-            and (not self.teams or team in self.teams)
-        )
 
     @property
     def label(self) -> str:
@@ -69,12 +62,12 @@ class Ruleset:
     @classmethod
     def build(cls, principles: Sequence[CompiledPrinciple], stamp: object = None) -> Ruleset:
         interaction = sorted((p for p in principles if p.effect != "prescribe"), key=_rank)
-        categories = {c for p in interaction for c in p.categories}
+        categories = {c for p in interaction for c in p.scope.categories}
         return cls(
             principles=tuple(principles),
             stamp=stamp,
-            by_category={c: tuple(p for p in interaction if not p.categories or c in p.categories) for c in categories},
-            any_category=tuple(p for p in interaction if not p.categories),
+            by_category={c: tuple(p for p in interaction if p.scope.covers_category(c)) for c in categories},
+            any_category=tuple(p for p in interaction if p.scope.every_category),
             prescribes=tuple(sorted((p for p in principles if p.effect == "prescribe"), key=_rank)),
         )
 
@@ -94,9 +87,7 @@ class Ruleset:
         scoped = self._scoped.get(key)
         if scoped is None:
             principles = tuple(
-                p
-                for p in self.candidates(category)
-                if not (p.channels and channel not in p.channels) and not (p.teams and team not in p.teams)
+                p for p in self.candidates(category) if p.scope.covers(team=team, category=category, channel=channel)
             )
             read = dict.fromkeys(name for p in (*principles, *self.prescribes) for name in p.facts)
             scoped = (principles, tuple(read))
@@ -271,9 +262,7 @@ def compile_version(version) -> CompiledPrinciple:
         effect=version.effect,
         params=dict(version.params),
         priority=version.priority,
-        categories=frozenset(version.categories),
-        channels=frozenset(version.channels),
-        teams=frozenset(version.teams),
+        scope=Scope.of(version),
         predicate=condition.predicate,
         facts=condition.facts,
     )

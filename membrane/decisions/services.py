@@ -139,7 +139,7 @@ def customer_row(
     """
     from cxcore.facts.per_customer import facts_for_customer, signal_rows
     from membrane.stages.rules import published_ruleset
-    from membrane.stages.services import STORED_UNREAD, stage_bring_up_to
+    from membrane.stages.event_time import STORED_UNREAD, stage_bring_up_to
 
     if signals is None:
         rows = signal_rows(customer=customer, at=at)
@@ -170,24 +170,16 @@ def contacts_in_scope(
         return sorted(
             occurred_at
             for occurred_at, team, category, channel in signals.contacts
-            if since < occurred_at <= at
-            and (not cap.categories or category in cap.categories)
-            and (not cap.channels or channel in cap.channels)
-            and (not cap.teams or team in cap.teams)
+            if since < occurred_at <= at and cap.scope.covers(team=team, category=category, channel=channel)
         )
     contacts = Signal.objects.filter(
+        cap.scope.q(),
         customer=customer,
         kind=SignalKind.CONTACT,
         direction="out",
         occurred_at__gt=at - dt.timedelta(days=cap.params["days"]),
         occurred_at__lte=at,
     )
-    if cap.categories:
-        contacts = contacts.filter(category__in=cap.categories)
-    if cap.channels:
-        contacts = contacts.filter(channel__in=cap.channels)
-    if cap.teams:
-        contacts = contacts.filter(team__in=cap.teams)
     return list(contacts.order_by("occurred_at").values_list("occurred_at", flat=True))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .conditions import CompiledCondition, ConditionError, condition_compile
+from .scope import Scope
 
 INTERACTION_KEYS = ("team", "category", "channel")
 
@@ -53,20 +54,12 @@ def examples_validate(examples) -> dict[str, str]:
     return errors
 
 
-def in_scope(version, *, team, category, channel) -> bool:
-    return (
-        (not version.categories or category in version.categories)
-        and (not version.channels or channel in version.channels)
-        and (not version.teams or team in version.teams)
-    )
-
-
 def example_run(version, compiled: CompiledCondition, example: dict) -> ExampleResult:
     interaction = example.get("interaction", {})
     row = {name: None for name in compiled.facts}
     row.update(example.get("facts", {}))
     row.update(interaction)
-    matched = in_scope(version, **{key: interaction.get(key) for key in INTERACTION_KEYS}) and bool(
+    matched = Scope.of(version).covers(**{key: interaction.get(key) for key in INTERACTION_KEYS}) and bool(
         compiled.predicate(row)
     )
     if "expect_match" in example:
@@ -93,4 +86,4 @@ def examples_failures_text(results: list[ExampleResult]) -> str:
     )
 
 
-__all__ = ["ConditionError", "ExampleResult", "examples_run", "examples_validate", "in_scope"]
+__all__ = ["ConditionError", "ExampleResult", "examples_run", "examples_validate"]

@@ -10,6 +10,7 @@ import datetime as dt
 
 from membrane.decisions.engine import CompiledPrinciple, Ruleset, decide
 from membrane.principles.conditions import condition_compile
+from membrane.principles.scope import Scope
 
 CONDITIONS = [
     'stage == "crisis"',
@@ -67,9 +68,7 @@ def fifty_principles() -> list[CompiledPrinciple]:
                 params=params,
                 priority=i % 7,
                 # Every one of them in scope of the question asked: the worst case.
-                categories=frozenset() if effect == "prescribe" else frozenset({"upsell", "marketing"}),
-                channels=frozenset(),
-                teams=frozenset(),
+                scope=Scope() if effect == "prescribe" else Scope(categories=frozenset({"upsell", "marketing"})),
                 predicate=compiled.predicate,
                 facts=compiled.facts,
             )

@@ -7,6 +7,7 @@ import itertools
 
 from membrane.decisions.engine import CompiledPrinciple, Ruleset, decide
 from membrane.principles.conditions import condition_compile
+from membrane.principles.scope import Scope
 
 AT = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 _ids = itertools.count(1)
@@ -24,9 +25,7 @@ def principle(title, effect, condition='stage == "crisis"', *, priority=100, cat
         effect=effect,
         params=params or {},
         priority=priority,
-        categories=frozenset(categories),
-        channels=frozenset(),
-        teams=frozenset(),
+        scope=Scope(categories=frozenset(categories)),
         predicate=compiled.predicate,
         facts=compiled.facts,
     )
