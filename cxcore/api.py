@@ -17,10 +17,11 @@ from rest_framework.utils import encoders, json
 from rest_framework.views import APIView
 
 from . import json_fast
+from .api_schemas import CUSTOMER_PROFILE, SIGNAL_ITEM
 from .authentication import TokenUser, scope_required
 from .gc_pause import collector_paused
 from .models import Customer, Role
-from .schemas import CUSTOMER_PROFILE, SIGNAL_ITEM, FieldError, InvalidInput, aware_datetime
+from .schemas import FieldError, InvalidInput, aware_datetime
 from .selectors import customer_360, customer_profile
 from .services import MAX_BATCH, customer_upsert, signals_ingest
 

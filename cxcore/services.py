@@ -15,16 +15,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from . import hooks
+from .api_schemas import CUSTOMER_PROFILE, SIGNAL_ITEM, signal_item_clean_fast
 from .models import ApiScope, ApiToken, Customer, CustomerChange, Signal
-from .schemas import (
-    CUSTOMER_PROFILE,
-    SIGNAL_ITEM,
-    InvalidInput,
-    error,
-    external_id_text,
-    signal_item_clean_fast,
-    text,
-)
+from .schemas import InvalidInput, error, external_id_text, text
 from .selectors import earliest_of, vocabulary_keys
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxcore.schemas import SIGNAL_ITEM, signal_item_clean_fast
+from cxcore.api_schemas import SIGNAL_ITEM, signal_item_clean_fast
 from cxcore.selectors import vocabulary_cache_clear, vocabulary_keys
 
 FIELDS = [
