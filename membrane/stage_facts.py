@@ -5,6 +5,9 @@ catalogue through `register` when the membrane app loads. Like every fact they a
 ways that agree: for one customer from the event-time history (stages.services.stage_bring_up_to),
 and as SQL expressions over CustomerFacts joined with the stored stage (`stage_fact_columns`),
 which holds the stage as of the last set-based run.
+
+The values stage and previous_stage take are the stage definitions' keys, data that
+membrane.catalogue reads when an expression is checked.
 """
 
 from __future__ import annotations
@@ -17,15 +20,12 @@ from django.db.models import F
 from cxcore.facts.catalogue import FactDef, register
 from cxcore.facts.days import DaysSince
 
-STAGE_KEYS = ("onboarding", "active", "loyal", "crisis", "at_risk", "dormant")
-
 STAGE_FACTS = (
     FactDef(
         "stage",
         "str",
         "The relationship stage at T (in a stage rule: the stage held before).",
         "crisis",
-        values=STAGE_KEYS,
     ),
     FactDef(
         "previous_stage",
@@ -33,7 +33,6 @@ STAGE_FACTS = (
         "The stage held before the current one; null when none.",
         "active",
         nullable=True,
-        values=STAGE_KEYS,
     ),
     FactDef(
         "days_in_stage",

@@ -82,7 +82,8 @@ class FactDef:
     # cxcore (membrane's stage facts).
     fold: Fold | None = None
     nullable: bool = False
-    # The closed list of values a "str" fact can take, when there is one (stage keys); None = open.
+    # The closed list of values a "str" fact can take, when code fixes it; None = open, or data (the stage
+    # facts' values are the stage definitions' keys, read where the expression language checks a value).
     values: tuple[str, ...] | None = None
     # Its column of CustomerFacts when not named after it: a day count stores the instant it counts from.
     stored_as: str | None = None

@@ -179,12 +179,12 @@ def _columns(at: dt.datetime) -> dict:
 
 
 def _checked(principle: CompiledPrinciple):
-    from membrane.catalogue import facts_for
+    from membrane.catalogue import fact_types_for
     from membrane.expressions import check
     from membrane.models.principles import PrincipleVersion
 
     source = PrincipleVersion.objects.values_list("condition", flat=True).get(pk=principle.version_id)
-    return check(source, facts_for("principle"))
+    return check(source, fact_types_for("principle"))
 
 
 def _holding_python(principle: CompiledPrinciple, population: QuerySet, at: dt.datetime) -> list[int]:

@@ -173,8 +173,10 @@ class _Checker:
         close = difflib.get_close_matches(literal.value, sorted(spec.values), n=1)
         if close:
             message = f"unknown {fact.name} '{literal.value}' — did you mean '{close[0]}'?"
-        else:
+        elif spec.values:
             message = f"unknown {fact.name} '{literal.value}'; one of: " + ", ".join(sorted(spec.values))
+        else:  # the values are data (a vocabulary's keys), and there are none yet
+            message = f"unknown {fact.name} '{literal.value}'; no {fact.name} is defined yet"
         self.problem(ast.start(literal), message, f'"{close[0]}"' if close else None)
 
     # comparisons ------------------------------------------------------------------------

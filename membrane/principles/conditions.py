@@ -25,13 +25,28 @@ def problem_text(problem) -> str:
     return f"{text} ({suggestion})" if suggestion else text
 
 
-def condition_compile(source: str) -> CompiledCondition:
-    """Type-check `source` against the principle context of the catalogue and compile it to a predicate."""
+def condition_check(source: str) -> None:
+    """A condition being written: checked against the catalogue with the vocabularies' keys as they are now."""
     from membrane.catalogue import facts_for
+    from membrane.expressions import ExpressionError, check
+
+    try:
+        check(source, facts_for("principle"))
+    except ExpressionError as error:
+        raise ConditionError(list(error.problems)) from None
+
+
+def condition_compile(source: str) -> CompiledCondition:
+    """Type-check a stored condition against the principle context's fact types and compile it to a predicate.
+
+    Its values were checked when it was written (condition_check): a team or stage removed since
+    leaves a comparison that never holds, never a published set that no longer compiles.
+    """
+    from membrane.catalogue import fact_types_for
     from membrane.expressions import ExpressionError, check, compile_python
 
     try:
-        checked = check(source, facts_for("principle"))
+        checked = check(source, fact_types_for("principle"))
     except ExpressionError as error:
         raise ConditionError(list(error.problems)) from None
     return CompiledCondition(source=source, predicate=compile_python(checked), facts=tuple(checked.facts_read))

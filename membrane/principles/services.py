@@ -19,7 +19,7 @@ from membrane.models.principles import (
     VersionStatus,
 )
 
-from .conditions import ConditionError, condition_compile
+from .conditions import ConditionError, condition_check
 from .effects import ParamsError, params_clean
 from .tests_runner import examples_failures_text, examples_run, examples_validate
 
@@ -114,7 +114,7 @@ def version_fields_clean(fields: dict) -> dict:
         errors["condition"] = "a condition is required (write true for always)"
     else:
         try:
-            condition_compile(condition)
+            condition_check(condition)
         except ConditionError as error:
             errors["condition"] = str(error)
     errors.update(examples_validate(cleaned.get("examples", [])))

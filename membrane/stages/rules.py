@@ -140,10 +140,10 @@ def _day_constants(node: Node) -> set[int] | None:
 
 
 def _compile(ruleset: StageRuleSet) -> CompiledRuleSet:
-    from membrane.catalogue import facts_for
+    from membrane.catalogue import fact_types_for
     from membrane.expressions import check, compile_python
 
-    facts = facts_for("stage_rule")
+    facts = fact_types_for("stage_rule")
     rules = []
     for rule in ruleset.rules.order_by("position"):
         checked = check(rule.condition, facts)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from membrane.catalogue import facts_for
+from membrane.catalogue import fact_types_for
 from membrane.expressions import ExpressionError, check
 
 
@@ -44,5 +44,5 @@ def test_the_check_api_refuses_the_literal_where_it_stands(client, cx_manager, e
 )
 def test_the_checker_refuses_it_whether_escaped_or_not(expression):
     with pytest.raises(ExpressionError) as refused:
-        check(expression, facts_for("principle"))
+        check(expression, fact_types_for("principle"))
     assert [(p.line, p.column) for p in refused.value.problems] == [(1, 31)]
