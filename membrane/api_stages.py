@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from membrane.api_principles import READERS, iso_time
+from membrane.principles.api import READERS, iso_time
 
 from .stages.selectors import stages_overview
 

@@ -8,7 +8,7 @@ class MembraneConfig(AppConfig):
         from cxcore.hooks import signals_ingested
         from cxcore.selectors import customer_360_contributor, dashboard_panel
 
-        from .selectors_dashboard import membrane_dashboard
+        from .dashboard.selectors import membrane_dashboard
         from .selectors_may_we import customer_may_we_360
         from .signals_receivers import queue_reevaluation
         from .stage_facts import stage_facts_register

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -14,13 +15,44 @@ from .rules import CompiledRuleSet, ruleset_compile
 
 RUNS_SHOWN = 50
 HISTORY_SHOWN = 20
+NEUTRAL = "#94a3b8"
+_HEX = re.compile(r"^#[0-9a-fA-F]{3,8}$")
+
+
+def stage_color(value: str) -> str:
+    """A stage's colour as a CSS hex value; anything else (the field is free text) falls back to grey."""
+    return value if _HEX.match(value or "") else NEUTRAL
+
+
+def stage_definitions() -> list[dict[str, Any]]:
+    return [
+        {**row, "color": stage_color(row["color"])}
+        for row in StageDefinition.objects.order_by("order", "key").values("key", "name", "description", "color")
+    ]
+
+
+def stage_counts() -> dict[str, int]:
+    """Customers holding each stage now, from the stored stage (as of the last evaluation)."""
+    rows = CustomerStage.objects.order_by().values_list("stage").annotate(n=Count("pk"))
+    return dict(rows.values_list("stage", "n"))
+
+
+def stage_distribution(*, definitions: list[dict[str, Any]], counts: dict[str, int]) -> list[dict[str, Any]]:
+    """Every defined stage in its order with its count; stages held but no longer defined come last."""
+    known = {d["key"] for d in definitions}
+    rows = [{**d, "customers": counts.get(d["key"], 0)} for d in definitions]
+    rows += [
+        {"key": key, "name": key, "description": "", "color": NEUTRAL, "customers": n}
+        for key, n in sorted(counts.items())
+        if key not in known
+    ]
+    return rows
 
 
 def stages_overview() -> dict[str, Any]:
     """What the Stages page and GET /api/v1/stages show: every stage with its customers now, the published
     rules in order, the other versions, and the facts a rule can read."""
     from membrane.catalogue import customer_fact_definitions
-    from membrane.selectors_dashboard import stage_counts, stage_definitions, stage_distribution
 
     stages = stage_distribution(definitions=stage_definitions(), counts=stage_counts())
     published = (

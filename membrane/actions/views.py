@@ -14,14 +14,14 @@ from cxcore.decorators import console_view
 from cxcore.htmx import page_or_fragment
 from cxcore.models import ActionKind, Team
 
-from .actions.selectors import (
+from .selectors import (
     QueueFilter,
     agent_task_get_for_user,
     agent_task_may_complete,
     agent_tasks_done_recent,
     agent_tasks_open,
 )
-from .actions.services import agent_task_complete
+from .services import agent_task_complete
 
 ALL = "all"
 

@@ -1,4 +1,4 @@
-"""API v1 endpoints of membrane that are not principles or decisions: the expression check."""
+"""POST /api/v1/expressions/check: an expression checked against the facts of its context."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from rest_framework.views import APIView
 from cxcore.authentication import scope_required
 from cxcore.models import Role
 from membrane.catalogue import CONTEXTS, facts_for
-from membrane.expressions import check_report
+
+from . import check_report
 
 
 class StrictCharField(serializers.CharField):

@@ -1,18 +1,15 @@
-"""Console pages of principles and decisions: read-only (the list, one principle with versions and diffs, the log)."""
+"""Console pages of principles: read-only (the list, one principle with its versions and their diffs)."""
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from cxcore.decorators import console_view
-from membrane.models.decisions import DecisionLog
-from membrane.principles import selectors
-from membrane.principles.effects import params_describe
 
-DECISIONS_PER_PAGE = 50
+from . import selectors
+from .effects import params_describe
 
 
 @console_view()
@@ -50,13 +47,3 @@ def principle_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "audit": selectors.principle_audit(principle)[:50],
         },
     )
-
-
-@console_view()
-def decision_log(request: HttpRequest) -> HttpResponse:
-    decisions = DecisionLog.objects.select_related("customer", "principle").order_by("-decided_at", "-id")
-    verdict = request.GET.get("verdict")
-    if verdict in ("allow", "suppress"):
-        decisions = decisions.filter(verdict=verdict)
-    page = Paginator(decisions, DECISIONS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "membrane/decisions.html", {"page": page, "verdict": verdict or ""})

@@ -7,51 +7,18 @@ ten customers as for a million. Registered with cxcore's dashboard, which cannot
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.db.models import Count
 
 from cxcore.charts import chart_data
-from membrane.models import AgentTask, CustomerStage, DecisionLog, StageDefinition, StageTransition
+from membrane.models import AgentTask, DecisionLog, StageTransition
 from membrane.models.decisions import TaskStatus
-from membrane.stages.selectors import evaluation_runs_recent
+from membrane.stages.selectors import evaluation_runs_recent, stage_counts, stage_definitions, stage_distribution
 
 FLOW_DAYS = 30
 DECISION_DAYS = 7
-NEUTRAL = "#94a3b8"
 VERDICT_COLORS = {"allow": "#0f9d8a", "suppress": "#c2417a"}
-_HEX = re.compile(r"^#[0-9a-fA-F]{3,8}$")
-
-
-def stage_color(value: str) -> str:
-    """A stage's colour as a CSS hex value; anything else (the field is free text) falls back to grey."""
-    return value if _HEX.match(value or "") else NEUTRAL
-
-
-def stage_definitions() -> list[dict[str, Any]]:
-    return [
-        {**row, "color": stage_color(row["color"])}
-        for row in StageDefinition.objects.order_by("order", "key").values("key", "name", "description", "color")
-    ]
-
-
-def stage_counts() -> dict[str, int]:
-    """Customers holding each stage now, from the stored stage (as of the last evaluation)."""
-    rows = CustomerStage.objects.order_by().values_list("stage").annotate(n=Count("pk"))
-    return dict(rows.values_list("stage", "n"))
-
-
-def stage_distribution(*, definitions: list[dict[str, Any]], counts: dict[str, int]) -> list[dict[str, Any]]:
-    """Every defined stage in its order with its count; stages held but no longer defined come last."""
-    known = {d["key"] for d in definitions}
-    rows = [{**d, "customers": counts.get(d["key"], 0)} for d in definitions]
-    rows += [
-        {"key": key, "name": key, "description": "", "color": NEUTRAL, "customers": n}
-        for key, n in sorted(counts.items())
-        if key not in known
-    ]
-    return rows
 
 
 def stage_flows(*, since: dt.datetime) -> list[dict[str, Any]]:

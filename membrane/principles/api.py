@@ -8,7 +8,8 @@ from rest_framework.views import APIView
 
 from cxcore.authentication import scope_required
 from cxcore.models import Role
-from membrane.principles import selectors
+
+from . import selectors
 
 READERS = scope_required("read", console_roles=tuple(Role.values))
 

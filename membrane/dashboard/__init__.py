@@ -1,0 +1,1 @@
+"""The dashboard's membrane panels: stages, stage flows, decisions by verdict, open tasks, the last run."""
