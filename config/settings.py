@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "cxcore",
     "membrane",
     "journeys",
+    "bench",
 ]
 
 MIDDLEWARE = [

@@ -24,8 +24,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from cxcore.bench import Benchmark, Report, median, register, require_postgresql
 from membrane.stages.services import stages_evaluate_all, stages_evaluate_changed
+
+from .registry import Benchmark, Report, median, register, require_postgresql
 
 TAG = "bench-reeval-"
 TARGET_RATIO = 3.0
@@ -381,7 +382,3 @@ def _facts_computed_since(started) -> int:
 
 def _load() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
-
-
-# bench decisions lives in its own module; importing it registers it.
-from membrane import bench_decisions  # noqa: E402, F401

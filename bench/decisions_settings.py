@@ -6,4 +6,4 @@ the same middleware and authentication.
 
 from config.settings import *  # noqa: F403
 
-ROOT_URLCONF = "membrane.bench_decisions"
+ROOT_URLCONF = "bench.decisions_urls"

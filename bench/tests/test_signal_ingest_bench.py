@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from cxcore.bench import discover
+from bench.registry import discover
 
 
 def test_bench_ingest_is_registered():

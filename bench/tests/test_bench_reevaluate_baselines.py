@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from bench.reevaluate import BASELINE_SQL, TABLE_BASELINE_SQL
 from cxcore.factories import CustomerFactory, SignalFactory
-from membrane.bench import BASELINE_SQL, TABLE_BASELINE_SQL
 
 pytestmark = pytest.mark.django_db
 

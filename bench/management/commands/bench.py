@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from cxcore.bench import Report, discover
+from bench.registry import Report, discover
 
 
 class Command(BaseCommand):

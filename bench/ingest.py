@@ -24,7 +24,8 @@ from django.utils import timezone
 from cxcore.models import ApiToken, Customer, CustomerChange, Signal
 from cxcore.services import SIGNAL_COLUMNS, _derived_key, api_token_create
 
-from . import Benchmark, Gunicorn, Report, median, register, require_postgresql
+from .registry import Benchmark, Report, median, percentile, register, require_postgresql
+from .server import Gunicorn
 
 TARGET_RATIO = 5.0
 SCRATCH_TABLE = "bench_ingest_copy"
@@ -237,11 +238,6 @@ def bare_copy(rows: list[tuple], *, rendered: bytes | None = None) -> float:
     return seconds
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
 @register
 class IngestBenchmark(Benchmark):
     name = "ingest"
@@ -297,8 +293,8 @@ class IngestBenchmark(Benchmark):
                             run,
                             posted.seconds,
                             api_rate,
-                            _percentile(posted.latencies, 0.5) * 1000,
-                            _percentile(posted.latencies, 0.99) * 1000,
+                            percentile(posted.latencies, 0.5) * 1000,
+                            percentile(posted.latencies, 0.99) * 1000,
                             copy_seconds,
                             copy_rate,
                             n / write_row_seconds,
