@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from typing import Any
+
+from cxcore.models import ActionKind, Team
+from cxcore.schemas import Field, FieldError, Parser, Schema, integer
 
 
 class ParamsError(ValueError):
@@ -11,66 +14,64 @@ class ParamsError(ValueError):
         self.errors = errors
 
 
-@dataclass(frozen=True)
-class NoParams:
-    pass
+def _key_of(model, noun: str) -> Parser:
+    """A key of a vocabulary as the database holds it now (one added in the admin a moment ago counts)."""
+
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or not model.objects.filter(key=value).exists():
+            raise FieldError(f"unknown {noun} '{value}'")
+        return value
+
+    return parse
 
 
-@dataclass(frozen=True)
-class CapParams:
-    n: int
-    days: int
+def _optional(parse: Parser) -> Parser:
+    return lambda value: None if value is None else parse(value)
 
 
-@dataclass(frozen=True)
-class PrescribeParams:
-    action: str
-    team: str
-    due_hours: int
-    repeat_days: int | None = None
+# Every instant a cap's window or a task's due time reaches is a date: a century bounds them well
+# inside what date arithmetic can take (a cap over a billion days overflowed in each decision it scoped).
+_DAYS = integer(minimum=1, maximum=36_500)
+_HOURS = integer(minimum=1, maximum=36_500 * 24)
+_DAYS_API = {"type": "integer", "minimum": 1, "maximum": 36_500}
 
-
-_SCHEMAS = {"suppress": NoParams, "allow": NoParams, "cap": CapParams, "prescribe": PrescribeParams}
-
-
-def _positive_int(value, field: str, errors: dict, *, optional: bool = False):
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        errors[field] = "must be a whole number of at least 1"
-    return value
-
-
-def params_parse(effect: str, params: dict | None) -> NoParams | CapParams | PrescribeParams:
-    """Check `params` against the effect's schema; raise ParamsError naming every bad field."""
-    from cxcore.models import ActionKind, Team
-
-    if effect not in _SCHEMAS:
-        raise ParamsError({"effect": f"unknown effect '{effect}'; use one of {', '.join(_SCHEMAS)}"})
-    params = params or {}
-    if not isinstance(params, dict):
-        raise ParamsError({"params": "must be an object"})
-    schema = _SCHEMAS[effect]
-    allowed = set(schema.__dataclass_fields__)
-    errors: dict[str, str] = {name: "is not a parameter of this effect" for name in params if name not in allowed}
-    if effect == "cap":
-        for field in ("n", "days"):
-            _positive_int(params.get(field), field, errors)
-    elif effect == "prescribe":
-        if not ActionKind.objects.filter(key=params.get("action") or "").exists():
-            errors["action"] = f"unknown action kind '{params.get('action')}'"
-        if not Team.objects.filter(key=params.get("team") or "").exists():
-            errors["team"] = f"unknown team '{params.get('team')}'"
-        _positive_int(params.get("due_hours"), "due_hours", errors)
-        _positive_int(params.get("repeat_days"), "repeat_days", errors, optional=True)
-    if errors:
-        raise ParamsError(errors)
-    return schema(**{name: params.get(name) for name in allowed})
+PARAMS = {
+    "suppress": Schema({}),
+    "allow": Schema({}),
+    "cap": Schema(
+        {
+            "n": Field(integer(minimum=1, maximum=2**31 - 1), {"type": "integer", "minimum": 1}, required=True),
+            "days": Field(_DAYS, {**_DAYS_API, "description": "The window, in days."}, required=True),
+        },
+        description="At most n contacts in scope within the last `days` days.",
+    ),
+    "prescribe": Schema(
+        {
+            "action": Field(_key_of(ActionKind, "action kind"), {"type": "string"}, required=True),
+            "team": Field(_key_of(Team, "team"), {"type": "string"}, required=True),
+            "due_hours": Field(_HOURS, {"type": "integer", "minimum": 1, "maximum": 36_500 * 24}, required=True),
+            "repeat_days": Field(_optional(_DAYS), {**_DAYS_API, "nullable": True}),
+        },
+        description="An action for a team, due within due_hours, again every repeat_days while the condition holds.",
+    ),
+}
 
 
 def params_clean(effect: str, params: dict | None) -> dict:
-    """The canonical JSON of valid params (optional ones spelled out)."""
-    return asdict(params_parse(effect, params))
+    """The canonical JSON of valid params (optional ones spelled out); ParamsError names every bad field."""
+    if effect not in PARAMS:
+        raise ParamsError({"effect": f"unknown effect '{effect}'; use one of {', '.join(PARAMS)}"})
+    params = params or {}
+    if not isinstance(params, dict):
+        raise ParamsError({"params": "must be an object"})
+    schema = PARAMS[effect]
+    errors = {str(name): "is not a parameter of this effect" for name in params if name not in schema.fields}
+    found: list[dict] = []
+    clean = schema.validate({name: value for name, value in params.items() if name in schema.fields}, errors=found)
+    errors.update({problem["field"]: problem["message"] for problem in found})
+    if errors:
+        raise ParamsError(errors)
+    return {name: clean.get(name) for name in schema.fields}
 
 
 def params_describe(effect: str, params: dict) -> str:

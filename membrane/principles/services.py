@@ -9,19 +9,17 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from cxcore.models import Category, Channel, Role, Team
+from cxcore.models import Role, Team
 from membrane.models.principles import (
     AuditAction,
-    Effect,
     Principle,
     PrincipleAudit,
     PrincipleVersion,
     VersionStatus,
 )
 
-from .conditions import ConditionError, condition_check
-from .effects import ParamsError, params_clean
-from .tests_runner import examples_failures_text, examples_run, examples_validate
+from .schemas import version_fields_check
+from .tests_runner import examples_failures_text, examples_run
 
 EDITABLE_FIELDS = (
     "categories",
@@ -84,40 +82,9 @@ def _ruleset_changed() -> None:
 
 
 def version_fields_clean(fields: dict) -> dict:
-    """Validates a version's content; returns it canonical or raises InvalidVersion naming every bad field."""
-    errors: dict[str, str] = {}
-    cleaned = dict(fields)
-    vocabularies = {"categories": Category, "channels": Channel, "teams": Team}
-    for name, model in vocabularies.items():
-        values = cleaned.get(name) or []
-        if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
-            errors[name] = "must be a list of keys (empty means all)"
-            continue
-        unknown = sorted(set(values) - set(model.objects.filter(key__in=values).values_list("key", flat=True)))
-        if unknown:
-            errors[name] = f"unknown {name}: {', '.join(unknown)}"
-        cleaned[name] = sorted(set(values))
-    effect = cleaned.get("effect")
-    if effect not in Effect.values:
-        errors["effect"] = f"must be one of {', '.join(Effect.values)}"
-    else:
-        try:
-            cleaned["params"] = params_clean(effect, cleaned.get("params"))
-        except ParamsError as error:
-            errors.update({f"params.{field}": message for field, message in error.errors.items()})
-        if effect == Effect.PRESCRIBE and any(cleaned.get(name) for name in vocabularies):
-            errors["scope"] = "a prescribed action is for the customer, not for one interaction: leave the scope empty"
-    if not isinstance(cleaned.get("priority", 0), int) or isinstance(cleaned.get("priority"), bool):
-        errors["priority"] = "must be a whole number"
-    condition = cleaned.get("condition") or ""
-    if not condition.strip():
-        errors["condition"] = "a condition is required (write true for always)"
-    else:
-        try:
-            condition_check(condition)
-        except ConditionError as error:
-            errors["condition"] = str(error)
-    errors.update(examples_validate(cleaned.get("examples", [])))
+    """Validates a version's content (schemas.VERSION); returns it canonical or raises InvalidVersion naming
+    every bad field by its path."""
+    cleaned, errors = version_fields_check(fields)
     if errors:
         raise InvalidVersion(errors)
     return cleaned

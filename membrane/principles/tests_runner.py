@@ -8,7 +8,14 @@ for a cap, `contacts` is the number of contacts in scope already within the wind
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from cxcore.schemas import Field, FieldError, Parser, Schema, choice, integer, text
+from membrane.catalogue import facts_for
+from membrane.expressions import FactSpec
 
 from .conditions import CompiledCondition, ConditionError, condition_compile
 from .scope import Scope
@@ -24,34 +31,114 @@ class ExampleResult:
     actual: str
 
 
-def examples_validate(examples) -> dict[str, str]:
-    """Errors by position ("examples[1].expect_match"); empty when every example is well formed."""
-    errors: dict[str, str] = {}
+def examples_validate(examples, *, facts: Mapping[str, FactSpec] | None = None) -> dict[str, str]:
+    """Errors by position ("examples[1].expect_match"); empty when every example is well formed.
+
+    `facts`: the principle context's facts with the vocabularies' keys (membrane.catalogue.facts_for),
+    read when not given: an example's facts and interaction name facts and keys that exist now.
+    """
     if not isinstance(examples, list):
         return {"examples": "must be a list"}
+    schema = example_schema(facts if facts is not None else facts_for("principle"))
+    errors: dict[str, str] = {}
     for index, example in enumerate(examples):
         where = f"examples[{index}]"
-        if not isinstance(example, dict):
-            errors[where] = "must be an object"
-            continue
-        if not isinstance(example.get("name"), str) or not example["name"].strip():
-            errors[f"{where}.name"] = "every example needs a name"
-        if not isinstance(example.get("facts", {}), dict):
-            errors[f"{where}.facts"] = "must be an object of fact values"
-        interaction = example.get("interaction", {})
-        if not isinstance(interaction, dict) or set(interaction) - set(INTERACTION_KEYS):
-            errors[f"{where}.interaction"] = "must be an object with team, category and channel"
-        has_match, has_verdict = "expect_match" in example, "expect_verdict" in example
-        if has_match == has_verdict:
+        found: list[dict] = []
+        schema.validate(example, errors=found)
+        errors.update({f"{where}.{p['field']}" if p["field"] else where: p["message"] for p in found})
+        if isinstance(example, dict) and ("expect_match" in example) == ("expect_verdict" in example):
             errors[where] = "give exactly one of expect_match (true/false) or expect_verdict (allow/suppress)"
-        elif has_match and not isinstance(example["expect_match"], bool):
-            errors[f"{where}.expect_match"] = "must be true or false"
-        elif has_verdict and example["expect_verdict"] not in ("allow", "suppress"):
-            errors[f"{where}.expect_verdict"] = "must be 'allow' or 'suppress'"
-        contacts = example.get("contacts", 0)
-        if isinstance(contacts, bool) or not isinstance(contacts, int) or contacts < 0:
-            errors[f"{where}.contacts"] = "must be a whole number of at least 0"
     return errors
+
+
+def example_schema(facts: Mapping[str, FactSpec]) -> Schema:
+    """An example, its facts and interaction checked against `facts` (with or without their values)."""
+    interaction = Schema({key: Field(_fact_value(facts[key]), {"type": "string"}) for key in INTERACTION_KEYS})
+    return Schema(
+        {
+            "name": Field(text(200), {"type": "string", "maxLength": 200}, required=True),
+            "facts": Field(_fact_values(facts), {"type": "object", "description": "Fact name -> value (or null)."}),
+            "interaction": Field(
+                _nested(interaction), {**interaction.openapi(), "description": "Missing keys are none."}
+            ),
+            "expect_match": Field(_boolean, {"type": "boolean"}),
+            "expect_verdict": Field(choice(["allow", "suppress"]), {"type": "string", "enum": ["allow", "suppress"]}),
+            "contacts": Field(
+                integer(minimum=0, maximum=2**31 - 1),
+                {"type": "integer", "minimum": 0, "description": "For a cap: contacts in scope within the window."},
+            ),
+        },
+        description="Exactly one of expect_match and expect_verdict.",
+    )
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise FieldError("must be true or false")
+    return value
+
+
+_MUST_BE = {
+    "int": "must be a whole number or null",
+    "decimal": "must be a number or null",
+    "bool": "must be true, false or null",
+    "str": "must be a string or null",
+}
+_KIND = {bool: "bool", int: "int", float: "decimal", str: "str"}
+
+
+def _fact_value(spec: FactSpec) -> Parser:
+    """A value `spec` can take, or null: of its type, and one of its values when it has a set of them."""
+
+    def parse(value: Any) -> Any:
+        if value is None:
+            return None
+        kind = _KIND.get(type(value))
+        if kind != spec.type and not (spec.type == "decimal" and kind == "int"):
+            raise FieldError(_MUST_BE[spec.type])
+        if spec.values is not None and value not in spec.values:
+            close = difflib.get_close_matches(value, sorted(spec.values), n=1)
+            raise FieldError(f"unknown {spec.name} '{value}'" + (f" — did you mean '{close[0]}'?" if close else ""))
+        return value
+
+    return parse
+
+
+def _fact_values(facts: Mapping[str, FactSpec]) -> Parser:
+    """An object of facts the condition can read, each with a value of its type: the predicate compares them."""
+
+    def parse(value: Any) -> dict:
+        if not isinstance(value, dict):
+            raise FieldError("must be an object of fact values")
+        problems = []
+        for name, fact_value in value.items():
+            spec = facts.get(name)
+            if spec is None:
+                close = difflib.get_close_matches(str(name), list(facts), n=1)
+                problems.append(f"unknown fact '{name}'" + (f" — did you mean '{close[0]}'?" if close else ""))
+                continue
+            try:
+                _fact_value(spec)(fact_value)
+            except FieldError as error:
+                problems.append(f"{name}: {error}")
+        if problems:
+            raise FieldError("; ".join(problems))
+        return value
+
+    return parse
+
+
+def _nested(schema: Schema) -> Parser:
+    """A JSON object inside an example, its problems in one message ("team: unknown team 'x'")."""
+
+    def parse(value: Any) -> dict:
+        found: list[dict] = []
+        clean = schema.validate(value, errors=found)
+        if clean is None:
+            raise FieldError("; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in found))
+        return value
+
+    return parse
 
 
 def example_run(version, compiled: CompiledCondition, example: dict) -> ExampleResult:
