@@ -14,7 +14,8 @@ from .charts import chart_data
 from .decorators import console_view
 from .htmx import page_or_fragment
 from .models import Channel, Customer, Signal
-from .selectors import RECENT_SIGNALS, customer_360, dashboard_panels
+from .panels import customer_sections, dashboard_panels
+from .selectors import RECENT_SIGNALS, customer_360
 
 CUSTOMERS_PER_PAGE = 25
 
@@ -36,8 +37,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "title": "Signals by kind, last 30 days",
             }
         ),
-        # Panels of other apps (the membrane's stages, flows, decisions, tasks, last run).
-        **dashboard_panels(now=now),
+        # Panels of other apps (the membrane's stages, flows, decisions, tasks, last run), rendered.
+        "panels": dashboard_panels(now=now),
     }
     return render(request, "dashboard.html", context)
 
@@ -65,9 +66,10 @@ def customer_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "customer": customer,
         "view": view,
         "consent": [(channel_names.get(key, key), given) for key, given in view["consent"].items()],
-        # Column heads of the membrane's may-we matrix, when it contributes one.
-        "matrix_channels": [channel_names.get(key, key) for key in view.get("may_we", {}).get("channels", [])],
         "signals": view["recent_signals"],
         "recent_limit": RECENT_SIGNALS,
     }
-    return render(request, "customers/detail.html", context)
+    # Sections of other apps (the membrane's stage, may-we matrix, tasks, facts, stage history), rendered
+    # from the parts of the view their contributors added.
+    sections = customer_sections(context={"customer": customer, "view": view, "channel_names": channel_names})
+    return render(request, "customers/detail.html", {**context, "sections": sections})

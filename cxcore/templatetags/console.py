@@ -21,14 +21,6 @@ def badge(value: object, family: str = "", label: object = None) -> str:
     return format_html('<span class="{}">{}</span>', css, text)
 
 
-@register.simple_tag
-def stage_before(stage: str | None) -> str:
-    """The stage a change left, as a badge; a customer's first stage left none."""
-    if not stage:
-        return format_html('<span class="muted small">{}</span>', "first stage")
-    return badge(stage, "stage")
-
-
 @register.filter
 def fact_value(value: object) -> str:
     """A fact as a business user reads it: yes/no for booleans, a dash for unknown."""
@@ -37,3 +29,9 @@ def fact_value(value: object) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+@register.filter
+def label_of(key: str, labels: dict[str, str]) -> str:
+    """A vocabulary key as its name: {{ key|label_of:channel_names }}; a key without a name stays itself."""
+    return labels.get(key, key)

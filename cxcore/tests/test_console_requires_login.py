@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from cxcore.context_processors import NAV
 from cxcore.factories import CustomerFactory
+from cxcore.navigation import nav_items
 
-PAGES = [name for name, _ in NAV]
+PAGES = [item.name for item in nav_items()]
 
 
 @pytest.mark.parametrize("name", PAGES)

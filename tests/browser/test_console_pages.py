@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cxcore.context_processors import NAV
 from cxcore.factories import CustomerFactory, SignalFactory, make_user
+from cxcore.navigation import nav_items
 
 from .conftest import PASSWORD, PUBLIC_HOST
 
@@ -26,7 +26,7 @@ def test_each_role_logs_in_to_the_layout(page, log_in, role):
     assert page.locator("[data-testid=role]").inner_text() == LABELS[role]
     assert page.locator(".who-name").inner_text() == user.username
     nav = page.locator("nav.sidenav a")
-    assert nav.all_inner_texts() == [label for _, label in NAV]
+    assert nav.all_inner_texts() == [item.label for item in nav_items()]
     assert page.locator("nav.sidenav a.active").inner_text() == "Dashboard"
     page.watch.screenshot(f"dashboard-{role}")
     page.watch.assert_clean()
@@ -39,12 +39,12 @@ def test_every_nav_page_loads_cleanly(page, log_in):
     SignalFactory(customer=customer, kind="purchase", amount="129.00")
     log_in(user)
 
-    for name, label in NAV:
-        page.locator("nav.sidenav a", has_text=label).click()
+    for item in nav_items():
+        page.locator("nav.sidenav a", has_text=item.label).click()
         page.wait_for_load_state("networkidle")
-        assert page.locator("nav.sidenav a.active").inner_text() == label
+        assert page.locator("nav.sidenav a.active").inner_text() == item.label
         assert page.locator("h1").inner_text().strip()
-        page.watch.screenshot(f"page-{name}")
+        page.watch.screenshot(f"page-{item.name}")
 
     page.goto(f"/customers/{customer.external_id}/")
     assert page.locator("h1").inner_text() == "Corner Café"
