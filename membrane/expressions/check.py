@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from . import ast
+# The module by its name: `from . import ast` imports the package, which imports this module.
+import membrane.expressions.ast as ast
+
 from .errors import ExpressionError, Problem
 from .parser import parse
 

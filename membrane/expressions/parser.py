@@ -14,7 +14,9 @@ from pathlib import Path
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from . import ast
+# The module by its name: `from . import ast` imports the package, which imports this module.
+import membrane.expressions.ast as ast
+
 from .errors import ExpressionError, Problem
 
 MAX_LENGTH = 2000

@@ -11,7 +11,9 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from . import ast
+# The module by its name: `from . import ast` imports the package, which imports this module.
+import membrane.expressions.ast as ast
+
 from .check import Checked
 
 Predicate = Callable[[Mapping[str, Any]], bool]

@@ -14,7 +14,9 @@ from collections.abc import Mapping
 from django.db.models import Expression, F, Q, Value
 from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, In, IsNull, LessThan, LessThanOrEqual
 
-from . import ast
+# The module by its name: `from . import ast` imports the package, which imports this module.
+import membrane.expressions.ast as ast
+
 from .check import Checked
 from .to_python import _evaluate_constant
 
