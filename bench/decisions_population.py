@@ -15,7 +15,7 @@ from cxcore.models import Customer, Team, User
 from cxcore.services import signals_ingest
 from membrane.models.principles import PrincipleVersion, VersionStatus
 from membrane.principles import services
-from membrane.stages.services import stages_evaluate_changed
+from membrane.runs.services import stages_evaluate_changed
 
 # Who asks about what: the interactions an integrating system really asks about.
 ASKS = [

@@ -24,7 +24,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from membrane.stages.services import stages_evaluate_all, stages_evaluate_changed
+from membrane.runs.services import stages_evaluate_all, stages_evaluate_changed
 
 from .registry import Benchmark, Report, median, register, require_postgresql
 

@@ -29,9 +29,10 @@ class MembraneConfig(AppConfig):
         from cxcore.selectors import customer_360_contributor
 
         from .dashboard.selectors import membrane_dashboard
+        from .runs.services import full_run_queued
         from .selectors_may_we import customer_may_we_360
-        from .signals_receivers import queue_reevaluation
-        from .stage_facts import stage_facts_register
+        from .signals_receivers import queue_full_run, queue_reevaluation
+        from .stages.facts import stage_facts_register
         from .stages.selectors import customer_stage_360
 
         stage_facts_register()
@@ -43,3 +44,4 @@ class MembraneConfig(AppConfig):
         for partial, place, order in CUSTOMER_SECTIONS:
             customer_section(template=f"membrane/_customer_sections.html#{partial}", place=place, order=order)
         signals_ingested.connect(queue_reevaluation, dispatch_uid="membrane.queue_reevaluation")
+        full_run_queued.connect(queue_full_run, dispatch_uid="membrane.queue_full_run")

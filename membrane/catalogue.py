@@ -5,7 +5,7 @@ types: every customer fact in each context, and the interaction context (team, c
 local_hour, weekday) only in principle conditions, the one place a decision's interaction exists.
 
 The customer facts are the catalogue's definitions: cxcore's (cxcore.facts.catalogue) and the
-stage facts defined in membrane (membrane.stage_facts).
+stage facts defined in membrane (membrane.stages.facts).
 
 The values a team, category, channel, stage or previous_stage may be compared with are data: the
 keys of the vocabularies (Team, Category, Channel, StageDefinition) as the database holds them when
@@ -27,7 +27,7 @@ from cxcore.facts.catalogue import CXCORE_FACTS, FactDef
 from cxcore.models import Category, Channel, Team
 from membrane.expressions import FactSpec
 from membrane.models.stages import StageDefinition
-from membrane.stage_facts import STAGE_FACTS
+from membrane.stages.facts import STAGE_FACTS
 
 CONTEXTS = ("stage_rule", "principle", "audience")
 

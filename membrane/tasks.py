@@ -1,56 +1,19 @@
-"""Celery tasks of the membrane: each loads or claims its work and calls a service; safe to run twice."""
+"""Celery tasks of the membrane: each loads or claims its work and calls a service; safe to run twice.
+
+Celery discovers this module; the runs' tasks live with the runs (runs/tasks.py) and keep their names here.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
 
-from cxcore.selectors import customers_changed
 from membrane.actions.services import actions_sync
-from membrane.models import EvaluationRun
-from membrane.stages.services import stages_evaluate_all, stages_evaluate_changed
-from membrane.stages.stalled_runs import evaluation_runs_resume_stalled
+from membrane.runs.tasks import reevaluate_all, reevaluate_changed, resume_stalled_runs
 
-
-@shared_task
-def reevaluate_changed() -> int:
-    """Customers with new signals, brought up to now in event time; then their prescribed actions follow."""
-    # One `at` for both, so that customers whose signals arrive meanwhile are left whole to the next run.
-    at = timezone.now()
-    changed = list(customers_changed(at=at).values_list("pk", flat=True))
-    run = stages_evaluate_changed(at=at)
-    # A customer the run could not evaluate (it says which) cannot be synced either: the others are.
-    skipped = {entry["id"] for entry in run.skipped_customers}
-    actions_sync(customer_ids=[pk for pk in changed if pk not in skipped], at=at)
-    return run.pk
-
-
-@shared_task
-def resume_stalled_runs() -> dict:
-    """Full runs whose worker stopped are queued again; other interrupted runs are closed as failed."""
-    resumed, closed = evaluation_runs_resume_stalled()
-    return {"resumed": resumed, "closed": closed}
+__all__ = ["actions_sync_all", "reevaluate_all", "reevaluate_changed", "resume_stalled_runs"]
 
 
 @shared_task
 def actions_sync_all() -> dict:
     """Everyone's prescribed actions as of now: time alone opens some (more than three days in crisis)."""
     return actions_sync()
-
-
-@shared_task
-def reevaluate_all(run_id: int | None = None) -> int | None:
-    """Everyone as of now, set-based; with `run_id`, continues that run where it stopped.
-
-    Chunks already done are skipped and every chunk is idempotent, so a redelivered or repeated
-    task finishes the run without losing or duplicating a transition.
-    """
-    if run_id is None:
-        run = stages_evaluate_all()
-    else:
-        run = EvaluationRun.objects.filter(pk=run_id).first()
-        if run is None:
-            return None
-        run = stages_evaluate_all(run=run)
-    actions_sync(at=run.as_of)  # time alone opens and closes tasks: more than three days in crisis
-    return run.pk

@@ -12,7 +12,7 @@ from django.http import Http404
 from cxcore.facts.selectors import row_facts
 from cxcore.models import Role
 from membrane.models.decisions import AgentTask, TaskStatus
-from membrane.stage_facts import stored_stage_facts
+from membrane.stages.facts import stored_stage_facts
 
 OPEN_SHOWN = 100
 DONE_SHOWN = 20

@@ -42,7 +42,7 @@ from cxcore.facts.selectors import fact_expressions, facts_valid_at, row_facts
 from cxcore.models import Customer, CustomerChange, CustomerFacts
 from membrane.decisions.engine import CompiledPrinciple, ruleset_get
 from membrane.models.decisions import AgentTask, TaskStatus
-from membrane.stage_facts import stored_stage_facts
+from membrane.stages.facts import stored_stage_facts
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -170,7 +170,7 @@ def _population(at: dt.datetime) -> QuerySet:
 
 
 def _columns(at: dt.datetime) -> dict:
-    from membrane.stage_facts import stage_fact_columns
+    from membrane.stages.facts import stage_fact_columns
 
     columns: dict = fact_expressions(at=at, prefix="")
     columns.update(stage_fact_columns(as_of=at))

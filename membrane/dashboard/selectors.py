@@ -14,7 +14,8 @@ from django.db.models import Count
 from cxcore.charts import chart_data
 from membrane.models import AgentTask, DecisionLog, StageTransition
 from membrane.models.decisions import TaskStatus
-from membrane.stages.selectors import evaluation_runs_recent, stage_counts, stage_definitions, stage_distribution
+from membrane.runs.selectors import evaluation_runs_recent
+from membrane.stages.selectors import stage_counts, stage_definitions, stage_distribution
 
 FLOW_DAYS = 30
 DECISION_DAYS = 7

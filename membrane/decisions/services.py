@@ -138,8 +138,8 @@ def customer_row(
     stage, which then cost no query here.
     """
     from cxcore.facts.per_customer import facts_for_customer, signal_rows
+    from membrane.stages.event_time import STORED_UNREAD, stage_bring_up_to
     from membrane.stages.rules import published_ruleset
-    from membrane.stages.services import STORED_UNREAD, stage_bring_up_to
 
     if signals is None:
         rows = signal_rows(customer=customer, at=at)

@@ -89,7 +89,7 @@ class CustomerStage(models.Model):
     evaluated_through = models.DateTimeField()
     ruleset_number = models.PositiveIntegerField(null=True)
     # The rules kept this stage at the instant it began, seeing it held: no evaluation is due a day
-    # later for its sake (membrane.stages.services._settled). Unknown counts as not.
+    # later for its sake (membrane.stages.instants.stage_settled). Unknown counts as not.
     settled = models.BooleanField(default=False)
 
     class Meta:

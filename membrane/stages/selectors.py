@@ -1,19 +1,20 @@
-"""Reads of the stage history and of evaluation runs that pages share."""
+"""Reads of the stages and of the stage history that pages share."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
+from cxcore.facts.per_customer import facts_for_customer
 from membrane.expressions import ExpressionError
-from membrane.models import CustomerStage, EvaluationRun, StageDefinition, StageRule, StageRuleSet, StageTransition
-from membrane.models.stages import EvaluationRunKind, RuleSetStatus, RunOutcome
+from membrane.models import CustomerStage, StageDefinition, StageRule, StageRuleSet, StageTransition
+from membrane.models.stages import RuleSetStatus
 
+from .event_time import stage_bring_up_to
 from .rules import CompiledRuleSet, ruleset_compile
 
-RUNS_SHOWN = 50
 HISTORY_SHOWN = 20
 NEUTRAL = "#94a3b8"
 _HEX = re.compile(r"^#[0-9a-fA-F]{3,8}$")
@@ -89,46 +90,11 @@ def stage_holders(*, key: str) -> tuple[dict[str, Any] | None, QuerySet[Customer
     return definition, holders
 
 
-def evaluation_runs_recent(*, limit: int = RUNS_SHOWN) -> QuerySet[EvaluationRun]:
-    """The latest runs, leaving out incremental runs that found nobody to evaluate.
-
-    Every ingest batch queues an incremental run; most find their customers already claimed by the
-    previous one, and a page of empty rows would hide the runs that did something.
-    """
-    empty = Q(kind=EvaluationRunKind.CHANGED, customers=0, outcome=RunOutcome.SUCCEEDED)
-    return EvaluationRun.objects.exclude(empty).select_related("started_by").order_by("-started_at", "-id")[:limit]
-
-
-RUN_CHANGES_SHOWN = 50
-
-
-def evaluation_run_changes(*, run: EvaluationRun, limit: int = RUN_CHANGES_SHOWN) -> dict[str, Any]:
-    """What a run changed: its transitions counted by (from, to), most frequent first, and the latest
-    `limit` of them with their customers."""
-    transitions = StageTransition.objects.filter(run_id=run.pk)
-    flows = (
-        transitions.order_by()
-        .values("from_stage", "to_stage")
-        .annotate(n=Count("id"))
-        .order_by("-n", "from_stage", "to_stage")
-    )
-    latest = transitions.select_related("customer").order_by("-at", "-id")[:limit]
-    return {"flows": list(flows), "transitions": list(latest)}
-
-
-def evaluation_runs_any_running(runs) -> bool:
-    return any(run.outcome == RunOutcome.RUNNING for run in runs)
-
-
 def customer_stage_360(*, customer, at) -> dict:
     """The membrane's part of the 360° view: the stage brought up to `at`, and every fact at `at`.
 
     Registered with cxcore's customer_360, which cannot import the membrane.
     """
-    from cxcore.facts.per_customer import facts_for_customer
-
-    from .services import stage_bring_up_to
-
     state = stage_bring_up_to(customer=customer, at=at)
     history = customer_stage_history(customer=customer, at=at)
     facts = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cxcore.factories import CustomerFactory, SignalFactory
 from membrane.actions.services import actions_sync, agent_task_complete, task_expired
 from membrane.models.decisions import AgentTask, TaskStatus
-from membrane.stages.services import stages_evaluate_all
+from membrane.runs.services import stages_evaluate_all
 
 from .stage_helpers import DAY, NOW
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from cxcore.models import Customer
 from membrane.actions.services import actions_sync
 from membrane.models.decisions import AgentTask
-from membrane.stages.services import stages_evaluate_all, stages_evaluate_changed
+from membrane.runs.services import stages_evaluate_all, stages_evaluate_changed
 
 from .principles_support import draft, publish
 from .stage_helpers import DAY, NOW, ingest, ticket

@@ -14,7 +14,7 @@ from django.utils import timezone
 from cxcore.models import Customer, Signal
 from membrane.models.decisions import AgentTask
 from membrane.models.principles import PrincipleVersion
-from membrane.stages.services import stages_evaluate_changed
+from membrane.runs.services import stages_evaluate_changed
 
 from .stage_helpers import NOW
 

@@ -1,4 +1,4 @@
-"""The full run works out in SQL whether the rules keep a stage when it begins (settled), as _settled
+"""The full run works out in SQL whether the rules keep a stage when it begins (settled), as stage_settled
 does in Python for the event-time path: both must agree, since the next incremental step trusts it."""
 
 from __future__ import annotations
@@ -7,9 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import membrane.stages.services
+import membrane.runs.services
 from membrane.models import CustomerStage, StageTransition
-from membrane.stages.services import _settled, stages_evaluate_all
+from membrane.runs.services import stages_evaluate_all
+from membrane.stages.instants import stage_settled
 
 from .stage_helpers import DAY, NOW
 from .test_stage_time_offsets import HORIZON_DAYS, _scenario, signal_specs, staged_rule_sets
@@ -19,17 +20,17 @@ pytestmark = pytest.mark.django_db
 
 def _runs(customer, ruleset, days_before_now, monkeypatch) -> list[tuple[bool, bool]]:
     """Full runs at each of NOW - days (earliest first); for each that moved the customer, the stored
-    settled flag beside what _settled says of the transition's facts."""
+    settled flag beside what stage_settled says of the transition's facts."""
     flags = []
     with monkeypatch.context() as patched:
-        patched.setattr(membrane.stages.services, "published_ruleset", lambda: ruleset)
+        patched.setattr(membrane.runs.services, "published_ruleset", lambda: ruleset)
         for days in sorted(set(days_before_now), reverse=True):
             at = NOW - days * DAY
             stages_evaluate_all(as_of=at)
             moved = StageTransition.objects.filter(customer=customer, at=at).first()
             if moved is not None:
                 state = CustomerStage.objects.get(customer=customer)
-                flags.append((state.settled, _settled(ruleset, moved.facts, state.stage, state.previous_stage)))
+                flags.append((state.settled, stage_settled(ruleset, moved.facts, state.stage, state.previous_stage)))
     return flags
 
 

@@ -9,10 +9,10 @@ import threading
 import pytest
 from django.db import connection
 
-import membrane.stages.services
+import membrane.runs.services
 from cxcore.models import CustomerFacts
 from membrane.models import CustomerStage, StageTransition
-from membrane.stages.services import evaluation_run_start, stages_evaluate_all
+from membrane.runs.services import evaluation_run_start, stages_evaluate_all
 
 from .stage_helpers import NOW, stored_history
 from .test_stage_set_based_agreement import random_customer
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-EVALUATE_RANGE = membrane.stages.services._evaluate_range
+EVALUATE_RANGE = membrane.runs.services.stages_evaluate_range
 
 
 def forget() -> None:
@@ -47,7 +47,7 @@ def chunk_threads(monkeypatch, *, fail_from_id: int | None = None) -> dict[int, 
             raise RuntimeError("worker killed")
         return EVALUATE_RANGE(**kwargs)
 
-    monkeypatch.setattr(membrane.stages.services, "_evaluate_range", recording)
+    monkeypatch.setattr(membrane.runs.services, "stages_evaluate_range", recording)
     return threads
 
 

@@ -21,8 +21,8 @@ from kombu import pools as kombu_pools
 from config.celery import app
 from cxcore.models import Customer, Signal
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
-from membrane.stages.services import evaluation_run_start
-from membrane.stages.stalled_runs import evaluation_runs_resume_stalled
+from membrane.runs.services import evaluation_run_start
+from membrane.runs.stalled import evaluation_runs_resume_stalled
 from membrane.tasks import reevaluate_all
 
 from .stage_helpers import DAY, ticket

@@ -8,10 +8,11 @@ import random
 import pytest
 from django.db import connection
 
-import membrane.stages.services
+import membrane.runs.services
+import membrane.stages.event_time
 from cxcore.models import Customer, CustomerChange, Signal
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
-from membrane.stages.services import stages_evaluate_changed
+from membrane.runs.services import stages_evaluate_changed
 
 from .stage_helpers import NOW, stored_history
 from .test_stage_set_based_agreement import random_customer
@@ -39,21 +40,21 @@ def test_reading_ahead_stores_what_reading_in_turn_stores(monkeypatch):
         random_customer(rng, f"r{n}", horizon_days=rng.choice([20, 200]))
     assert CustomerChange.objects.exists() and not connection.in_atomic_block
     # Parts of 3 customers in batches of 10: reads run ahead within a batch, across several batches.
-    monkeypatch.setattr(membrane.stages.services, "READ_AHEAD", 3)
+    monkeypatch.setattr(membrane.stages.event_time, "READ_AHEAD", 3)
     ahead_reads = []
-    reader = membrane.stages.services._SignalReader
+    reader = membrane.runs.services.SignalReader
 
     class CountingReader(reader):
         def ahead(self, parts, *, at):
             ahead_reads.append(len(parts))
             return super().ahead(parts, at=at)
 
-    monkeypatch.setattr(membrane.stages.services, "_SignalReader", CountingReader)
+    monkeypatch.setattr(membrane.runs.services, "SignalReader", CountingReader)
     run = stages_evaluate_changed(at=NOW, batch=10)
     read_ahead = stored_history()
 
     requeue()
-    monkeypatch.setattr(membrane.stages.services, "_SignalReader", lambda: None)
+    monkeypatch.setattr(membrane.runs.services, "SignalReader", lambda: None)
     in_turn = stages_evaluate_changed(at=NOW, batch=10)
 
     assert stored_history() == read_ahead

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-import membrane.stages.services
+import membrane.runs.services
 from cxcore.models import Customer
 from cxcore.services import customer_changes_fold
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
-from membrane.stages.services import evaluation_run_start, stages_evaluate_all, stages_evaluate_changed
+from membrane.runs.services import evaluation_run_start, stages_evaluate_all, stages_evaluate_changed
 
 from .stage_helpers import DAY, NOW, ingest, ticket
 
@@ -48,7 +48,7 @@ def test_a_run_interrupted_after_one_chunk_then_resumed_equals_an_uninterrupted_
     StageTransition.objects.all().delete()
     CustomerStage.objects.all().delete()
 
-    evaluate = membrane.stages.services._evaluate_range
+    evaluate = membrane.runs.services.stages_evaluate_range
     calls = []
 
     def crash_on_second_chunk(**kwargs):
@@ -57,7 +57,7 @@ def test_a_run_interrupted_after_one_chunk_then_resumed_equals_an_uninterrupted_
             raise RuntimeError("worker killed")
         return evaluate(**kwargs)
 
-    monkeypatch.setattr(membrane.stages.services, "_evaluate_range", crash_on_second_chunk)
+    monkeypatch.setattr(membrane.runs.services, "stages_evaluate_range", crash_on_second_chunk)
     run = evaluation_run_start(as_of=NOW, chunk_size=4)
     with pytest.raises(RuntimeError):
         stages_evaluate_all(run=run)

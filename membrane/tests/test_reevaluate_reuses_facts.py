@@ -11,7 +11,7 @@ from django.db import transaction
 from cxcore.facts.selectors import stored_facts_at
 from cxcore.models import Customer, CustomerChange, CustomerFacts
 from membrane.models import CustomerStage, StageTransition
-from membrane.stages.services import stages_evaluate_all
+from membrane.runs.services import stages_evaluate_all
 
 from .stage_helpers import DAY, NOW, ingest
 from .test_stage_set_based_agreement import random_customer

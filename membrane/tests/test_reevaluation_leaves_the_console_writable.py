@@ -12,11 +12,12 @@ import pytest
 from django.db import connection, connections
 from django.urls import reverse
 
-import membrane.stages.services
+import membrane.stages.event_time
 from cxcore.factories import CustomerFactory, SignalFactory, make_user
 from cxcore.models import CustomerChange
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
-from membrane.stages.services import stage_bring_up_to, stages_evaluate_changed
+from membrane.runs.services import stages_evaluate_changed
+from membrane.stages.event_time import stage_bring_up_to
 
 from .stage_helpers import DAY, NOW, stored_history
 
@@ -71,14 +72,14 @@ def test_a_login_goes_through_while_a_busy_customer_is_evaluated(file_database, 
 
     # The replay stands for a long history: it lasts until the login has answered.
     replaying, answered = threading.Event(), threading.Event()
-    replay = membrane.stages.services._replay_customer
+    replay = membrane.stages.event_time._replay_customer
 
     def slow_replay(**kwargs):
         replaying.set()
         answered.wait(timeout=10)
         return replay(**kwargs)
 
-    monkeypatch.setattr(membrane.stages.services, "_replay_customer", slow_replay)
+    monkeypatch.setattr(membrane.stages.event_time, "_replay_customer", slow_replay)
     failures = []
 
     def worker():
@@ -118,7 +119,7 @@ def test_a_signal_arriving_while_the_history_is_worked_out_is_not_lost(file_data
     SignalFactory.create_batch(3, customer=customer, kind="purchase", occurred_at=NOW - 3 * DAY)
     CustomerChange.objects.create(customer=customer, since=NOW - 3 * DAY)
     replaying, arrived = threading.Event(), threading.Event()
-    replay = membrane.stages.services._replay_customer
+    replay = membrane.stages.event_time._replay_customer
 
     def first_replay_waits(**kwargs):
         if not replaying.is_set():
@@ -126,7 +127,7 @@ def test_a_signal_arriving_while_the_history_is_worked_out_is_not_lost(file_data
             arrived.wait(timeout=10)
         return replay(**kwargs)
 
-    monkeypatch.setattr(membrane.stages.services, "_replay_customer", first_replay_waits)
+    monkeypatch.setattr(membrane.stages.event_time, "_replay_customer", first_replay_waits)
     runs = []
     thread = threading.Thread(target=lambda: (runs.append(stages_evaluate_changed(at=NOW)), connection.close()))
     thread.start()

@@ -14,8 +14,8 @@ from cxcore.factories import CustomerFactory, SignalFactory
 from cxcore.models import Customer, CustomerChange
 from membrane.actions.services import actions_sync
 from membrane.models import CustomerStage, EvaluationRun
-from membrane.stages import services
-from membrane.stages.services import stages_evaluate_all, stages_evaluate_changed
+from membrane.runs.services import stages_evaluate_all, stages_evaluate_changed
+from membrane.stages import event_time
 from membrane.tasks import reevaluate_changed
 
 from .stage_helpers import DAY, ingest, ticket
@@ -71,14 +71,14 @@ def test_a_customer_a_run_cannot_evaluate_is_recorded_and_the_others_are_evaluat
     ingest("broken", "complaint", timezone.now() - DAY)
     ticket("ordinary", "T1", timezone.now() - 2 * DAY)
     broken_pk = Customer.objects.get(external_id="broken").pk
-    replay = services._replay_customer
+    replay = event_time._replay_customer
 
     def fails_for_broken(*, customer, **kwargs):
         if customer.pk == broken_pk:
             raise ArithmeticError("a customer no rule foresaw")
         return replay(customer=customer, **kwargs)
 
-    monkeypatch.setattr(services, "_replay_customer", fails_for_broken)
+    monkeypatch.setattr(event_time, "_replay_customer", fails_for_broken)
 
     run = EvaluationRun.objects.get(pk=reevaluate_changed())  # the run, then the actions of whom it evaluated
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from membrane.models import EvaluationRun
-from membrane.stages.services import stages_evaluate_all
+from membrane.runs.services import stages_evaluate_all
 
 from .stage_helpers import DAY, NOW, ingest, ticket
 

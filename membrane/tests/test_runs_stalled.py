@@ -12,8 +12,9 @@ from django.utils import timezone
 from config.celery import app as celery_app
 from cxcore.factories import CustomerFactory, SignalFactory
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
-from membrane.stages.services import _evaluate_chunk, evaluation_run_start, published_ruleset
-from membrane.stages.stalled_runs import evaluation_runs_resume_stalled
+from membrane.runs.services import _evaluate_chunk, evaluation_run_start
+from membrane.runs.stalled import evaluation_runs_resume_stalled
+from membrane.stages.rules import published_ruleset
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,7 @@ def test_a_resumed_full_run_finishes_with_every_customer_once(
             occurred_at=now - n * 50 * dt.timedelta(days=1),
         )
     run = evaluation_run_start(as_of=now, chunk_size=2)
-    _evaluate_chunk(run, k=0, lo=run.first_id, hi=run.first_id + 1, ruleset=published_ruleset())
+    _evaluate_chunk(run=run, k=0, lo=run.first_id, hi=run.first_id + 1, ruleset=published_ruleset())
     EvaluationRun.objects.filter(pk=run.pk).update(heartbeat_at=now - 20 * MINUTE)  # then its worker died
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -87,7 +88,7 @@ def test_a_chunk_another_worker_recorded_meanwhile_is_not_counted_twice():
     run = evaluation_run_start(as_of=now)
     EvaluationRun.objects.filter(pk=run.pk).update(done_chunks=[0], chunks_done=1, customers=1, transitions=1)
 
-    _evaluate_chunk(run, k=0, lo=run.first_id, hi=run.last_id, ruleset=published_ruleset())
+    _evaluate_chunk(run=run, k=0, lo=run.first_id, hi=run.last_id, ruleset=published_ruleset())
 
     run.refresh_from_db()
     assert (run.done_chunks, run.chunks_done, run.customers, run.transitions) == ([0], 1, 1, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from membrane.models import CustomerStage
-from membrane.stages.services import stages_evaluate_all, stages_evaluate_changed
+from membrane.runs.services import stages_evaluate_all, stages_evaluate_changed
 
 from .stage_helpers import DAY, NOW, ingest, ticket
 

@@ -7,8 +7,8 @@ import pytest
 
 from cxcore.factories import CustomerFactory
 from membrane.models import CustomerStage, StageTransition
-from membrane.stages.replay import stages_replay_event_time
-from membrane.stages.services import stages_evaluate_all, stages_replay
+from membrane.runs.services import stages_evaluate_all
+from membrane.stages.replay import stages_replay, stages_replay_event_time
 
 from .stage_helpers import DAY, NOW, ingest
 

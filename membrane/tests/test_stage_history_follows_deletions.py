@@ -7,7 +7,7 @@ import pytest
 
 from cxcore.factories import CustomerFactory
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
-from membrane.stages.services import stages_evaluate_all
+from membrane.runs.services import stages_evaluate_all
 
 from .stage_helpers import DAY, NOW, ticket
 

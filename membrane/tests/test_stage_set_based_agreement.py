@@ -7,8 +7,9 @@ import random
 from cxcore.facts.per_customer import facts_for_customer
 from cxcore.models import Customer
 from membrane.models import CustomerStage, StageTransition
+from membrane.runs.services import stages_evaluate_all
+from membrane.stages.event_time import stage_bring_up_to
 from membrane.stages.rules import published_ruleset
-from membrane.stages.services import stage_bring_up_to, stages_evaluate_all
 
 from .stage_helpers import DAY, NOW, ingest, ticket
 

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import membrane.stages.services
+import membrane.stages.event_time
 from cxcore.models import Customer, Signal
 from membrane.models import CustomerStage, StageRule, StageRuleSet, StageTransition
+from membrane.stages.event_time import stage_bring_up_to
 from membrane.stages.rules import ruleset_compile, time_offsets
-from membrane.stages.services import stage_bring_up_to
 
 from .stage_helpers import DAY, NOW
 
@@ -277,6 +277,6 @@ def test_a_stage_the_rules_keep_when_it_begins_needs_no_evaluation_a_day_later(
         halfway = NOW - HORIZON_DAYS * DAY / 2
         trusting = _history(customer, ruleset, halfway)
         with monkeypatch.context() as patched:
-            patched.setattr(membrane.stages.services, "_settled", lambda *args: False)
+            patched.setattr(membrane.stages.event_time, "stage_settled", lambda *args: False)
             distrusting = _history(customer, ruleset, halfway)
         assert trusting == distrusting, rules

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from cxcore.facts.catalogue import CXCORE_FACTS
-from membrane.stages.services import stages_evaluate_all
+from membrane.runs.services import stages_evaluate_all
 
 from .stage_helpers import DAY, NOW, ingest, publish_rules, ticket
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from cxcore.factories import CustomerFactory, SignalFactory, make_user
 from membrane.actions.services import actions_sync
 from membrane.models.decisions import AgentTask, TaskStatus
-from membrane.stages.services import stages_evaluate_all
+from membrane.runs.services import stages_evaluate_all
 
 DAY = dt.timedelta(days=1)
 

@@ -10,7 +10,7 @@ from cxcore.importers.loading import population_load
 from cxcore.models import Customer
 from membrane.actions.services import actions_sync
 from membrane.decisions.services import Interaction, decision_make
-from membrane.stages.services import stages_evaluate_all
+from membrane.runs.services import stages_evaluate_all
 
 MERCHANT = "merchant-terminal-42"  # the reference story, in crisis (DESIGN.md section 13)
 

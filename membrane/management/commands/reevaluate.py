@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from membrane.stages.services import stages_evaluate_all, stages_evaluate_changed
+from membrane.runs.services import stages_evaluate_all, stages_evaluate_changed
 
 from ._stage_args import parse_time
 

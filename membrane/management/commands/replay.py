@@ -7,8 +7,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from membrane.models import CustomerStage
-from membrane.stages.replay import stages_replay_event_time
-from membrane.stages.services import stages_replay
+from membrane.stages.replay import stages_replay, stages_replay_event_time
 
 from ._stage_args import parse_step, parse_time
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from membrane.models import EvaluationRun
 from membrane.models.stages import EvaluationRunKind, RunOutcome, stalled_before
 
-from .services import run_finish
+from .services import full_run_queued, run_finish
 
 
 def evaluation_runs_stalled(*, now: dt.datetime | None = None):
@@ -31,8 +31,6 @@ def evaluation_runs_stalled(*, now: dt.datetime | None = None):
 def evaluation_runs_resume_stalled(*, now: dt.datetime | None = None) -> tuple[list[int], list[int]]:
     """Queues every stalled full run again and closes the other stalled runs as failed; returns (resumed ids,
     closed ids). A run resumed here gets a beat now, so the next sweep leaves it to its new worker."""
-    from membrane.tasks import reevaluate_all
-
     now = now or timezone.now()
     with transaction.atomic():
         stalled = list(evaluation_runs_stalled(now=now).select_for_update(skip_locked=True).order_by("pk"))
@@ -46,8 +44,8 @@ def evaluation_runs_resume_stalled(*, now: dt.datetime | None = None) -> tuple[l
                 "run the replay again" if run.kind == EvaluationRunKind.REPLAY else "the next run takes its customers"
             )
             error = f"interrupted: no progress since {run.last_seen_at:%Y-%m-%d %H:%M:%S} UTC; {what_next}"
-            run_finish(run, outcome=RunOutcome.FAILED, error=error, at=run.last_seen_at)
+            run_finish(run=run, outcome=RunOutcome.FAILED, error=error, at=run.last_seen_at)
             closed.append(run.pk)
         for pk in resumed:
-            transaction.on_commit(lambda pk=pk: reevaluate_all.delay(pk))
+            transaction.on_commit(lambda pk=pk: full_run_queued.send(sender=EvaluationRun, run_id=pk))
     return resumed, closed

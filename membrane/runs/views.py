@@ -10,10 +10,10 @@ from django.views.decorators.http import require_POST
 from cxcore.decorators import console_view
 from cxcore.htmx import page_or_fragment
 from cxcore.models import Role
+from membrane.models import EvaluationRun
 
-from .models import EvaluationRun
-from .stages.selectors import evaluation_run_changes, evaluation_runs_any_running, evaluation_runs_recent
-from .stages.services import evaluation_run_queue
+from .selectors import evaluation_run_changes, evaluation_runs_any_running, evaluation_runs_recent
+from .services import evaluation_run_queue
 
 
 def _context(request: HttpRequest) -> dict:

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from membrane.principles.api import READERS, iso_time
 
-from .stages.selectors import stages_overview
+from .selectors import stages_overview
 
 
 def _ruleset_json(ruleset) -> dict:

@@ -12,7 +12,7 @@ from django.shortcuts import render
 
 from cxcore.decorators import console_view
 
-from .stages.selectors import stage_holders, stages_overview
+from .selectors import stage_holders, stages_overview
 
 HOLDERS_PER_PAGE = 50
 

@@ -1,0 +1,362 @@
+"""Stage evaluation in event time, per customer (DESIGN.md section 6).
+
+From the last point the customer's history is complete (`CustomerStage.evaluated_through`), or from
+`dirty_since` when a back-dated signal arrived (later transitions are deleted and re-derived), the
+rules are evaluated at every instant a fact can change (instants.py): the history is exact, each
+transition at the instant it happened. The rules are the same as the set-based path's (set_based.py):
+first matching rule wins; `stage` in a rule is the stage held before.
+
+`stage_bring_up_to` brings one customer up to a time; a run (runs.services.stages_evaluate_changed)
+brings batches of them, through `bring_up_locked` and `bring_up_unlocked`, telling this module what
+to record on it through a `ForRun`: the path writes no run records itself, since runs drive it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from cxcore.facts.per_customer import FACT_PY, summarise
+from cxcore.models import Customer
+from cxcore.selectors import customer_changes_since, earliest_of
+from cxcore.services import customer_changes_take
+from membrane.models import CustomerStage
+
+from .history import (
+    Cursor,
+    StageRow,
+    StageState,
+    TransitionRow,
+    facts_jsonable,
+    history_last_before,
+    history_state_at,
+    history_write,
+)
+from .inputs import CLAIMED, STORED, Claimed, SignalReader, Stored, inputs_read, signal_rows, with_inputs
+from .instants import DAY, candidate_points, no_instant_between, signal_clocks, stage_offsets, stage_settled
+from .rules import CompiledRuleSet, published_ruleset
+
+# Customers whose signals a SignalReader fetches while the ones before are evaluated.
+READ_AHEAD = 1000
+
+
+@dataclass(frozen=True)
+class ForRun:
+    """The run customers are brought up to date for: its id goes on their transitions; `skip(customer_id=,
+    error=)` records a customer whose history cannot be worked out (the others go on), and `count(customers=,
+    transitions=)` a batch written unlocked, in the batch's transaction."""
+
+    run_id: int
+    skip: Callable[..., None]
+    count: Callable[..., None]
+
+
+def _replay_customer(
+    *,
+    customer: Customer | Claimed,
+    rows: list[tuple],
+    cursor: Cursor,
+    lo,
+    lo_inclusive: bool,
+    at,
+    ruleset: CompiledRuleSet,
+    run_id: int | None = None,
+) -> tuple[list[TransitionRow], Cursor]:
+    """Evaluates the rules at every candidate instant in the range; returns the transitions and the final stage."""
+    times = [row[2] for row in rows]
+    clocks = [
+        *signal_clocks(ruleset, [(row[0], row[2]) for row in rows], created_at=customer.created_at),
+        ([cursor.since] if cursor.since else [], stage_offsets(ruleset, cursor.settled)),
+    ]
+    heap = list(candidate_points(times=times, clocks=clocks, lo=lo, lo_inclusive=lo_inclusive, at=at))
+    # The rules need only the facts they read; a transition records them all.
+    read = [(name, fn) for name, fn in FACT_PY.items() if name in ruleset.facts_read]
+    heapq.heapify(heap)
+    done: set[dt.datetime] = set()
+    transitions = []
+    while heap:
+        point = heapq.heappop(heap)
+        if point in done:
+            continue
+        done.add(point)
+        summary = summarise(rows[: bisect.bisect_right(times, point)], at=point)
+        facts = {name: fn(customer, summary, point) for name, fn in read}
+        facts.update(
+            stage=cursor.stage,
+            previous_stage=cursor.previous,
+            days_in_stage=None if cursor.since is None else (point - cursor.since) // DAY,
+        )
+        stage = ruleset.stage_for(facts)
+        if stage == cursor.stage:
+            continue
+        facts.update((name, fn(customer, summary, point)) for name, fn in FACT_PY.items() if name not in facts)
+        transitions.append(
+            TransitionRow(customer.pk, cursor.stage, stage, point, facts_jsonable(facts), ruleset.number, run_id)
+        )
+        settled = stage_settled(ruleset, facts, stage, cursor.stage)
+        cursor = Cursor(stage, point, cursor.stage, settled)
+        # days_in_stage restarts here: its thresholds become candidate instants.
+        for days in stage_offsets(ruleset, settled):
+            if days * DAY <= at - point:  # not point + days: that can pass year 9999
+                heapq.heappush(heap, point + days * DAY)
+    return transitions, cursor
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """The customers' stages at `at` (results) and the history to write for them (history_write's arguments)."""
+
+    results: dict[int, StageState]
+    transitions: list[TransitionRow]
+    states: list[StageRow]
+    rewinds: dict[int, dt.datetime]
+    forgotten: list[int]
+    marked: list[int]
+
+    def of(self, customer_ids: set[int]) -> Evaluated:
+        """The part of the work that concerns these customers."""
+        return Evaluated(
+            results={pk: state for pk, state in self.results.items() if pk in customer_ids},
+            transitions=[row for row in self.transitions if row.customer_id in customer_ids],
+            states=[row for row in self.states if row.customer_id in customer_ids],
+            rewinds={pk: rewind for pk, rewind in self.rewinds.items() if pk in customer_ids},
+            forgotten=[pk for pk in self.forgotten if pk in customer_ids],
+            marked=[pk for pk in self.marked if pk in customer_ids],
+        )
+
+    def write(self, *, at: dt.datetime) -> None:
+        """Writes the history worked out (in the caller's transaction)."""
+        history_write(
+            transitions=self.transitions,
+            states=self.states,
+            rewinds=self.rewinds,
+            forgotten=self.forgotten,
+            marked=self.marked,
+            at=at,
+        )
+
+
+def _evaluate(
+    *,
+    customers: list[Customer] | list[Claimed],
+    at: dt.datetime,
+    ruleset: CompiledRuleSet,
+    run: ForRun | None,
+    stored: dict[int, CustomerStage | Stored] | None,
+    taken: dict[int, dt.datetime],
+    reader: SignalReader | None = None,
+) -> Evaluated:
+    """Works out the customers' histories up to `at` (reads only); `taken` is the earliest of each one's queued
+    changes up to `at`."""
+    # Marked dirty in the row itself: cleared by the write once evaluated.
+    marked = [c.pk for c in customers if c.dirty_since is not None and c.dirty_since <= at]
+    for customer in customers:
+        customer.dirty_since = earliest_of(customer.dirty_since, taken.get(customer.pk))
+    if stored is None:
+        stored = {s.customer_id: s for s in CustomerStage.objects.filter(customer_id__any_of=[c.pk for c in customers])}
+    results: dict[int, StageState] = {}
+    # customer id -> (cursor at the start, range start, inclusive?)
+    plans: dict[int, tuple[Cursor, dt.datetime | None, bool]] = {}
+    rewinds: dict[int, dt.datetime] = {}
+    for customer in customers:
+        state, dirty = stored.get(customer.pk), customer.dirty_since
+        if state is None:
+            plans[customer.pk] = (Cursor(), None, True)
+            continue
+        rewind = dirty if dirty is not None and dirty <= state.evaluated_through else None
+        if rewind is None:
+            if at <= state.evaluated_through:
+                results[customer.pk] = history_state_at(
+                    customer_id=customer.pk, at=at, stored=state, default=ruleset.default_stage
+                )
+            else:
+                plans[customer.pk] = (
+                    Cursor(state.stage, state.since, state.previous_stage, state.settled),
+                    state.evaluated_through,
+                    False,
+                )
+            continue
+        if at < rewind:
+            results[customer.pk] = history_state_at(
+                customer_id=customer.pk, at=at, stored=None, default=ruleset.default_stage
+            )
+            continue
+        # A signal dated before the end of the known history: redo the history from its time on.
+        rewinds[customer.pk] = rewind
+        cursor = history_last_before(customer_id=customer.pk, at=rewind)
+        plans[customer.pk] = (cursor, None if cursor.stage is None else rewind, True)
+
+    run_id = run.run_id if run is not None else None
+    new_transitions: list[TransitionRow] = []
+    new_states: list[StageRow] = []
+    planned = [customer for customer in customers if customer.pk in plans]
+    if reader is None:
+        parts = [planned] if planned else []
+        reads = (signal_rows(customer_ids=[customer.pk for customer in part], at=at) for part in parts)
+    else:
+        parts = [planned[i : i + READ_AHEAD] for i in range(0, len(planned), READ_AHEAD)]
+        reads = reader.ahead(parts, at=at)
+    for part, rows_by_customer in zip(parts, reads, strict=True):
+        for customer in part:
+            cursor, lo, inclusive = plans[customer.pk]
+            rows = rows_by_customer.get(customer.pk, [])
+            if lo is None:
+                # A history from the start: the customer begins at their creation or first signal.
+                lo = min([customer.created_at] + [row[2] for row in rows[:1]])
+            try:
+                transitions, cursor = _replay_customer(
+                    customer=customer,
+                    rows=rows,
+                    cursor=cursor,
+                    lo=lo,
+                    lo_inclusive=inclusive,
+                    at=at,
+                    ruleset=ruleset,
+                    run_id=run_id,
+                )
+            except Exception as exc:
+                # Pure computation, so nothing is half done: a run records the customer and goes on with
+                # the others, their stored history left as it was. Asked for one customer, there is no answer.
+                if run is None:
+                    raise
+                run.skip(customer_id=customer.pk, error=exc)
+                rewinds.pop(customer.pk, None)
+                continue
+            new_transitions.extend(transitions)
+            results[customer.pk] = cursor.state_at(at, ruleset.default_stage)
+            if cursor.stage is not None:
+                new_states.append(
+                    StageRow(
+                        customer.pk, cursor.stage, cursor.since, cursor.previous, at, ruleset.number, cursor.settled
+                    )
+                )
+    forgotten = [c.pk for c in customers if c.pk in plans and c.dirty_since is not None and c.dirty_since <= at]
+    return Evaluated(results, new_transitions, new_states, rewinds, forgotten, marked)
+
+
+def bring_up_locked(
+    *,
+    customers: list[Customer] | list[Claimed],
+    at: dt.datetime,
+    ruleset: CompiledRuleSet,
+    run: ForRun | None = None,
+    stored: dict[int, CustomerStage | Stored] | None = None,
+    reader: SignalReader | None = None,
+) -> tuple[dict[int, StageState], int]:
+    """Brings customers (rows locked by the caller, fresh dirty_since) up to `at`; returns states and transitions.
+
+    `stored` is each one's stored stage when the caller read them with the customers (absent: none);
+    `reader` reads their signals ahead on a connection of its own (absent: on the caller's).
+    """
+    # The changes queued by ingests (the rows are locked: all of them) leave the queue with this work.
+    taken = customer_changes_take(customer_ids=[customer.pk for customer in customers], until=at)
+    evaluated = _evaluate(
+        customers=customers, at=at, ruleset=ruleset, run=run, stored=stored, taken=taken, reader=reader
+    )
+    evaluated.write(at=at)
+    return evaluated.results, len(evaluated.transitions)
+
+
+def one_writer() -> bool:
+    """Whether the database has no row locks, only one writer at a time (SQLite): a transaction held while
+    histories are worked out would hold every other write of the console (a login, a decision's log)
+    for as long, and fail it as "database is locked" once the busy timeout has passed."""
+    return not connection.features.has_select_for_update
+
+
+def bring_up_unlocked(
+    *, customers, at: dt.datetime, ruleset: CompiledRuleSet, run: ForRun | None = None, batch: int | None = None
+) -> tuple[dict[int, StageState], Evaluated]:
+    """Where there is one writer (one_writer): brings up to `at` the (first `batch`) customers of the
+    queryset `customers`, as bring_up_locked does, working their histories out outside any transaction
+    and writing them in a short one. Returns the states of all, and what was written.
+
+    Nothing is locked meanwhile, so the write first reads each customer's inputs again (inputs_read):
+    one that another writer evaluated, folded changes into or queued a change for meanwhile is left as
+    it is (a run finds it still changed and takes it again). The signals are read after the inputs, so
+    they hold at least those of the changes taken.
+    """
+    rows = list(
+        with_inputs(customers, at=at)
+        .order_by("pk")
+        .values_list(*CLAIMED, *STORED, "changes_since", "last_change")[:batch]
+    )
+    claimed, stored, taken, read = [], {}, {}, {}
+    split, end = len(CLAIMED), len(CLAIMED) + len(STORED)
+    for row in rows:
+        customer = Claimed(*row[:split])
+        claimed.append(customer)
+        if row[split] is not None:
+            stored[customer.pk] = Stored(*row[split:end])
+        since, last = row[end:]
+        if since is not None and since <= at:
+            taken[customer.pk] = since
+        through = stored[customer.pk].evaluated_through if customer.pk in stored else None
+        read[customer.pk] = (customer.dirty_since, through, taken.get(customer.pk), last)
+    if not claimed:
+        return {}, Evaluated({}, [], [], {}, [], [])
+    evaluated = _evaluate(customers=claimed, at=at, ruleset=ruleset, run=run, stored=stored, taken=taken)
+    with transaction.atomic():
+        unchanged = {pk for pk, inputs in inputs_read(list(read), at=at).items() if inputs == read[pk]}
+        customer_changes_take(customer_ids=sorted(unchanged), until=at)
+        written = evaluated.of(unchanged)
+        written.write(at=at)
+        if run is not None:
+            run.count(customers=len(unchanged), transitions=len(written.transitions))
+    return evaluated.results, written
+
+
+# stage_bring_up_to's `stored` when the caller has not read the stored stage.
+STORED_UNREAD = object()
+
+
+def stage_bring_up_to(
+    *,
+    customer: Customer,
+    at: dt.datetime,
+    ruleset: CompiledRuleSet | None = None,
+    stored: CustomerStage | None | object = STORED_UNREAD,
+    rows: list[tuple] | None = None,
+) -> StageState:
+    """The customer's stage at `at`, from their signals, storing the history it derives.
+
+    A time the stored history already covers, or a range in which no fact can change, is answered
+    from the stored stage without evaluating anything. A caller that has read them already saves
+    their queries: `ruleset` (published_ruleset()), `stored` (the customer's CustomerStage or None,
+    read in the same query as `customer`, so that its dirty_since, its `changes_since` (annotated
+    with cxcore's customer_changes_since) and created_at are of the same moment) and `rows` (cxcore's
+    signal_rows up to `at`).
+    """
+    ruleset = ruleset or published_ruleset()
+    if stored is STORED_UNREAD:
+        state = (
+            CustomerStage.objects.filter(customer_id=customer.pk)
+            .select_related("customer")
+            .annotate(changes_since=customer_changes_since("customer_id"))
+            .first()
+        )
+        owner = state.customer if state is not None else customer
+        changes_since = state.changes_since if state is not None else None
+    else:
+        state, owner, changes_since = stored, customer, customer.changes_since
+    if state is not None:
+        dirty = earliest_of(owner.dirty_since, changes_since)
+        clean = dirty is None or dirty > state.evaluated_through
+        if clean and at <= state.evaluated_through:
+            return history_state_at(customer_id=customer.pk, at=at, stored=state, default=ruleset.default_stage)
+        if clean and no_instant_between(
+            customer_id=customer.pk, created_at=owner.created_at, state=state, at=at, ruleset=ruleset, rows=rows
+        ):
+            return Cursor(state.stage, state.since, state.previous_stage).state_at(at, ruleset.default_stage)
+    if one_writer():
+        results, _ = bring_up_unlocked(customers=Customer.objects.filter(pk=customer.pk), at=at, ruleset=ruleset)
+        return results[customer.pk]
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        results, _ = bring_up_locked(customers=[locked], at=at, ruleset=ruleset)
+    return results[customer.pk]
