@@ -36,7 +36,9 @@ def _keys(model, name: str) -> Parser:
 
 
 def _condition(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str):
+        raise FieldError("must be a string: an expression (write true for always)")
+    if not value.strip():
         raise FieldError("a condition is required (write true for always)")
     try:
         condition_check(value)

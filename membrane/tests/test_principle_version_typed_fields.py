@@ -79,9 +79,12 @@ def test_a_priority_the_database_cannot_hold_is_refused(cx_manager):
     assert errors == {"priority": "Must be between -2147483648 and 2147483647."}
 
 
-def test_a_change_note_is_text(cx_manager):
-    errors = refused(cx_manager, change_note={"why": "because"})
-    assert errors == {"change_note": "Must be a string."}
+def test_a_change_note_and_a_condition_are_text(cx_manager):
+    errors = refused(cx_manager, change_note={"why": "because"}, condition=42)
+    assert errors == {
+        "change_note": "Must be a string.",
+        "condition": "must be a string: an expression (write true for always)",
+    }
 
 
 def test_params_of_an_effect_that_takes_none_are_refused(cx_manager):
