@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.utils import timezone
 
+from cxcore.ingest import signals_ingest
 from cxcore.models import Customer, Team, User
-from cxcore.services import signals_ingest
 from membrane.models.principles import PrincipleVersion, VersionStatus
 from membrane.principles import services
 from membrane.runs.services import stages_evaluate_changed

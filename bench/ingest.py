@@ -21,8 +21,10 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from cxcore.ingest import derived_key
+from cxcore.ingest_storage import INGEST_COLUMNS
 from cxcore.models import ApiToken, Customer, CustomerChange, Signal
-from cxcore.services import SIGNAL_COLUMNS, _derived_key, api_token_create
+from cxcore.services import api_token_create
 
 from .registry import Benchmark, Report, median, percentile, register, require_postgresql
 from .server import Gunicorn
@@ -184,7 +186,7 @@ def copy_rows(generated: Generated, *, source: str) -> list[tuple]:
                 item.get("scale"),
                 json.dumps(item["payload"]),
                 source,
-                item.get("idempotency_key") or _derived_key(item),
+                item.get("idempotency_key") or derived_key(item),
             )
         )
     return rows
@@ -213,7 +215,7 @@ def bare_copy(rows: list[tuple], *, rendered: bytes | None = None) -> float:
     """Seconds to COPY the rows into a fresh table shaped like the signals, with only the
     (customer, occurred_at) index: from pre-rendered text when given (the server's speed, the
     baseline of DESIGN.md), else row by row through psycopg's write_row (a Python client's speed)."""
-    columns = ", ".join(SIGNAL_COLUMNS)
+    columns = ", ".join(INGEST_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {SCRATCH_TABLE}")
         cursor.execute(

@@ -20,10 +20,11 @@ from . import json_fast
 from .api_schemas import CUSTOMER_PROFILE, SIGNAL_ITEM
 from .authentication import TokenUser, scope_required
 from .gc_pause import collector_paused
+from .ingest import MAX_BATCH, signals_ingest
 from .models import Customer, Role
 from .schemas import FieldError, InvalidInput, aware_datetime
 from .selectors import customer_360, customer_profile
-from .services import MAX_BATCH, customer_upsert, signals_ingest
+from .services import customer_upsert
 
 
 class BearerTokenScheme(OpenApiAuthenticationExtension):

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Count
 
+from cxcore.ingest import MAX_BATCH, signals_ingest
 from cxcore.models import Signal
-from cxcore.services import MAX_BATCH, customer_upsert, signals_ingest
+from cxcore.services import customer_upsert
 
 
 @dataclass

@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from cxcore.factories import CustomerFactory, SignalFactory, make_user
+from cxcore.ingest import signals_ingest
 from cxcore.models import ApiToken
-from cxcore.services import signals_ingest
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import threading
 import pytest
 from django.db import connection
 
+from cxcore.ingest import signals_ingest
 from cxcore.models import Customer, Signal
 from cxcore.selectors import customer_dirty_since
-from cxcore.services import signals_ingest
 
 T0 = dt.datetime(2024, 5, 1, tzinfo=dt.UTC)
 CUSTOMERS = [f"C{n:02d}" for n in range(40)]

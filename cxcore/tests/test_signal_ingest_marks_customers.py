@@ -9,10 +9,11 @@ import pytest
 
 from cxcore.factories import CustomerFactory
 from cxcore.hooks import signals_ingested
+from cxcore.ingest import signals_ingest
 from cxcore.models import Customer, Signal
 from cxcore.schemas import InvalidInput
 from cxcore.selectors import customer_dirty_since
-from cxcore.services import customer_changes_fold, signals_ingest
+from cxcore.services import customer_changes_fold
 
 T0 = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.UTC)
 

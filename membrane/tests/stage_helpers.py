@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from cxcore.services import signals_ingest
+from cxcore.ingest import signals_ingest
 from membrane.models import CustomerStage, StageRule, StageRuleSet, StageTransition
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
