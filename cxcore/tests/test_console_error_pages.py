@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-import cxcore.api
+import cxcore.api_customers
 import cxcore.views
 from cxcore.models import Customer
 
@@ -79,7 +79,7 @@ def test_an_api_server_error_answers_the_api_error_shape(failing_client, make_to
     def explode(**kwargs):
         raise RuntimeError(SECRET)
 
-    monkeypatch.setattr(cxcore.api, "customer_360", explode)
+    monkeypatch.setattr(cxcore.api_customers, "customer_360", explode)
     Customer.objects.create(external_id="C1")
 
     response = failing_client.get("/api/v1/customers/C1", headers={"Authorization": f"Bearer {make_token('read')}"})

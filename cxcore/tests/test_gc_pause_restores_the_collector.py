@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-import cxcore.api
+import cxcore.api_signals
 from cxcore.gc_pause import collector_paused
 
 
@@ -45,9 +45,9 @@ def test_a_collector_turned_off_by_someone_else_stays_off(collector_enabled):
 
 def test_a_signal_batch_is_handled_with_the_collector_paused(api, make_token, monkeypatch):
     seen = []
-    real_ingest = cxcore.api.signals_ingest
+    real_ingest = cxcore.api_signals.signals_ingest
     monkeypatch.setattr(
-        cxcore.api, "signals_ingest", lambda **kwargs: seen.append(gc.isenabled()) or real_ingest(**kwargs)
+        cxcore.api_signals, "signals_ingest", lambda **kwargs: seen.append(gc.isenabled()) or real_ingest(**kwargs)
     )
     item = {"customer": "C1", "kind": "complaint", "occurred_at": "2024-05-01T09:00:00Z"}
 
