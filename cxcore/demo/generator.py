@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass, field
 from decimal import Decimal
+
+from .history import CustomerHistory, DemoData, business_hours
+from .reference import reference_merchants_add
 
 SOURCE = "demo"
 HISTORY_DAYS = 180
@@ -120,56 +122,6 @@ COMPLAINTS = [
 ]
 
 
-@dataclass
-class DemoData:
-    customers: list[dict] = field(default_factory=list)
-    signals: list[dict] = field(default_factory=list)
-
-
-class _Builder:
-    def __init__(self, data: DemoData, external_id: str, now: dt.datetime):
-        self.data, self.external_id, self.now, self.n = data, external_id, now, 0
-
-    def add(self, kind: str, at: dt.datetime, **fields) -> None:
-        # Numbered before the future is cut off: the key names the same event whatever `now` is.
-        self.n += 1
-        if at > self.now:
-            return
-        self.data.signals.append(
-            {
-                "customer": self.external_id,
-                "kind": kind,
-                "occurred_at": at.isoformat(),
-                "idempotency_key": f"{self.external_id}:{self.n}",
-                **fields,
-            }
-        )
-
-    def ticket(
-        self,
-        rng: random.Random,
-        ref: str,
-        issue_key: str,
-        severity: str,
-        opened: dt.datetime,
-        *,
-        eta_after: dt.timedelta | None,
-        resolve_after: dt.timedelta | None,
-        team: str = "service",
-    ) -> dt.datetime | None:
-        """Opens a ticket with an optional ETA and resolution; returns when it was resolved."""
-        common = {"team": team, "ticket_ref": ref, "issue_key": issue_key}
-        self.add("ticket_opened", opened, severity=severity, **common)
-        if eta_after is not None:
-            eta = opened + eta_after + dt.timedelta(days=rng.randint(1, 4))
-            self.add("ticket_eta_given", opened + eta_after, eta=eta.isoformat(), **common)
-        if resolve_after is None:
-            return None
-        resolved = opened + resolve_after
-        self.add("ticket_resolved", resolved, **common)
-        return resolved if resolved <= self.now else None
-
-
 def _pick(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
@@ -182,9 +134,7 @@ def _name(rng: random.Random, segment: str) -> str:
     return f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)}"
 
 
-def _at(rng: random.Random, day: dt.datetime) -> dt.datetime:
-    """A time in business hours (UTC, close enough to the customers' local day) on that day."""
-    return day.replace(hour=rng.randint(7, 17), minute=rng.randint(0, 59), second=rng.randint(0, 59))
+# Each step below draws from the one generator in a fixed order: the same seed, the same population.
 
 
 def _customer(rng: random.Random, data: DemoData, index: int, now: dt.datetime) -> None:
@@ -194,100 +144,17 @@ def _customer(rng: random.Random, data: DemoData, index: int, now: dt.datetime) 
     external_id = f"demo-{index:05d}"
     name = _name(rng, segment)
     consent = {channel: rng.random() < rate for channel, rate in CONSENT_RATES.items()}
-    first_day = now - dt.timedelta(days=rng.randint(20, 29) if story == "new" else HISTORY_DAYS)
-    last_day = now
-    if story == "dormant":
-        # Gone quiet more than six months ago: their history lies before everyone else's.
-        first_day = now - dt.timedelta(days=rng.randint(300, 420))
-        last_day = now - dt.timedelta(days=rng.randint(190, 260))
-    b = _Builder(data, external_id, now)
-
-    total = Decimal("0")
-    day = first_day + dt.timedelta(days=rng.randint(0, 10))
-    low, high = AMOUNTS[segment]
-    while day < last_day:
-        amount = Decimal(rng.randint(low * 100, high * 100)) / 100
-        total += amount
-        b.add(
-            "purchase", _at(rng, day), team="sales", amount=str(amount), payload={"order": f"{external_id}-{b.n + 1}"}
-        )
-        day += dt.timedelta(days=max(1, int(rng.expovariate(1 / PURCHASE_GAP_DAYS[segment]))))
-
-    day = first_day + dt.timedelta(days=rng.randint(0, 7))
-    while day < last_day:
-        team, category, channels = rng.choice(CONTACTS)
-        allowed = [c for c in channels if consent[c] or category not in CONSENT_CATEGORIES]
-        if allowed:
-            b.add("contact", _at(rng, day), direction="out", team=team, category=category, channel=rng.choice(allowed))
-        day += dt.timedelta(days=rng.randint(6, 24))
-
+    first_day, last_day = _active_days(rng, story, now)
+    history = CustomerHistory(data, external_id, now)
+    total = _purchases(rng, history, segment, first_day, last_day)
+    _contacts(rng, history, consent, first_day, last_day)
     issues = [key for key, (segments, _) in ISSUES.items() if segment in segments]
-    unhappy = story in {"recurring", "crisis"}
-    problems = {"content": rng.choice([0, 0, 1]), "solved": rng.randint(1, 2), "dormant": rng.choice([0, 1])}.get(
-        story, 0
-    )
-    for p in range(problems):
-        span = max(1, (last_day - first_day).days - 12)
-        opened = _at(rng, first_day + dt.timedelta(days=rng.randint(0, span)))
-        issue = rng.choice(issues)
-        ref = f"T-{external_id}-{p}"
-        resolved = b.ticket(
-            rng,
-            ref,
-            issue,
-            ISSUES[issue][1],
-            opened,
-            eta_after=dt.timedelta(hours=rng.randint(2, 30)) if rng.random() < 0.85 else None,
-            resolve_after=dt.timedelta(hours=rng.randint(6, 24 * 8)),
-        )
-        if resolved and rng.random() < 0.1:
-            # The fix did not hold.
-            common = {"team": "service", "ticket_ref": ref, "issue_key": issue}
-            reopened = resolved + dt.timedelta(days=rng.randint(1, 3))
-            b.add("ticket_reopened", reopened, **common)
-            b.add("ticket_resolved", reopened + dt.timedelta(days=rng.randint(1, 3)), **common)
+    _solved_problems(rng, history, story, issues, first_day, last_day)
     if story == "recurring":
-        # The same problem comes back every few weeks; the last time it was fixed a few days ago.
-        issue = rng.choice(issues)
-        opened = now - dt.timedelta(days=rng.randint(70, 85))
-        for p in range(rng.randint(3, 5)):
-            b.ticket(
-                rng,
-                f"T-{external_id}-r{p}",
-                issue,
-                ISSUES[issue][1],
-                _at(rng, opened),
-                eta_after=dt.timedelta(hours=rng.randint(2, 20)),
-                resolve_after=dt.timedelta(days=rng.randint(1, 4)),
-            )
-            opened += dt.timedelta(days=rng.randint(12, 18))
-        if rng.random() < 0.5:
-            b.add("complaint", opened, team="service", payload={"text": rng.choice(COMPLAINTS)})
+        _recurring_problem(rng, history, issues, now)
     if story == "crisis":
-        issue = rng.choice(issues)
-        opened = now - dt.timedelta(days=rng.randint(0, 9), hours=rng.randint(1, 20))
-        b.ticket(
-            rng,
-            f"T-{external_id}-c",
-            issue,
-            rng.choice(["normal", "high"]),
-            opened,
-            eta_after=dt.timedelta(hours=rng.randint(2, 30)) if rng.random() < 0.5 else None,
-            resolve_after=None,
-        )
-        if rng.random() < 0.6:
-            b.add(
-                "complaint",
-                opened + dt.timedelta(hours=rng.randint(5, 60)),
-                team="service",
-                payload={"text": rng.choice(COMPLAINTS)},
-            )
-
-    for _ in range(rng.randint(0, 2)):
-        at = _at(rng, first_day + dt.timedelta(days=rng.randint(0, max(0, (last_day - first_day).days))))
-        score = rng.randint(0, 6) if unhappy else rng.choice([6, 7, 8, 8, 9, 9, 10, 10])
-        b.add("survey_response", at, team="research", category="survey", score=score, scale=10)
-
+        _open_crisis(rng, history, issues, now)
+    _surveys(rng, history, first_day, last_day, unhappy=story in {"recurring", "crisis"})
     data.customers.append(
         {
             "external_id": external_id,
@@ -304,98 +171,136 @@ def _customer(rng: random.Random, data: DemoData, index: int, now: dt.datetime) 
     )
 
 
-def _reference_merchants(data: DemoData, now: dt.datetime) -> None:
-    """DESIGN.md section 13: the merchant whose card terminal keeps losing its connection.
+def _active_days(rng: random.Random, story: str, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """The first and last day of the customer's history."""
+    first_day = now - dt.timedelta(days=rng.randint(20, 29) if story == "new" else HISTORY_DAYS)
+    last_day = now
+    if story == "dormant":
+        # Gone quiet more than six months ago: their history lies before everyone else's.
+        first_day = now - dt.timedelta(days=rng.randint(300, 420))
+        last_day = now - dt.timedelta(days=rng.randint(190, 260))
+    return first_day, last_day
 
-    merchant-terminal-42 is in the middle of it: the problem recurred four times in 90 days, and
-    a fifth ticket has been open for four days with no ETA yet. merchant-terminal-17 is after it:
-    the same history, all resolved, the last fix five days ago (at risk of desertion).
-    """
-    rng = random.Random(42)
-    for external_id, name, still_open in [
-        ("merchant-terminal-42", "Kiosk am Markt (Terminal 42)", True),
-        ("merchant-terminal-17", "Bäckerei Sonnenschein (Terminal 17)", False),
-    ]:
-        b = _Builder(data, external_id, now)
-        total = Decimal("0")
-        for month in range(6, 0, -1):
-            amount = Decimal("189.00")
-            total += amount
-            b.add(
-                "purchase",
-                _at(rng, now - dt.timedelta(days=30 * month)),
-                team="sales",
-                amount=str(amount),
-                payload={"item": "card terminal service plan"},
-            )
-        for n, days_ago in enumerate([82, 61, 43, 24]):
-            opened = _at(rng, now - dt.timedelta(days=days_ago))
-            b.ticket(
-                rng,
-                f"{external_id}-T{n + 1}",
-                "terminal_connection",
-                "high",
-                opened,
-                eta_after=dt.timedelta(hours=3),
-                resolve_after=dt.timedelta(days=2, hours=4),
-            )
-        b.add(
+
+def _purchases(
+    rng: random.Random, history: CustomerHistory, segment: str, first_day: dt.datetime, last_day: dt.datetime
+) -> Decimal:
+    """Purchases at the segment's usual gaps and amounts; returns their total."""
+    total = Decimal("0")
+    day = first_day + dt.timedelta(days=rng.randint(0, 10))
+    low, high = AMOUNTS[segment]
+    while day < last_day:
+        amount = Decimal(rng.randint(low * 100, high * 100)) / 100
+        total += amount
+        order = f"{history.external_id}-{history.n + 1}"
+        history.add("purchase", business_hours(rng, day), team="sales", amount=str(amount), payload={"order": order})
+        day += dt.timedelta(days=max(1, int(rng.expovariate(1 / PURCHASE_GAP_DAYS[segment]))))
+    return total
+
+
+def _contacts(
+    rng: random.Random,
+    history: CustomerHistory,
+    consent: dict[str, bool],
+    first_day: dt.datetime,
+    last_day: dt.datetime,
+) -> None:
+    """The departments' outbound contacts, every week or few, on channels the customer consented to
+    where the category needs consent."""
+    day = first_day + dt.timedelta(days=rng.randint(0, 7))
+    while day < last_day:
+        team, category, channels = rng.choice(CONTACTS)
+        allowed = [c for c in channels if consent[c] or category not in CONSENT_CATEGORIES]
+        if allowed:
+            at = business_hours(rng, day)
+            history.add("contact", at, direction="out", team=team, category=category, channel=rng.choice(allowed))
+        day += dt.timedelta(days=rng.randint(6, 24))
+
+
+def _solved_problems(
+    rng: random.Random,
+    history: CustomerHistory,
+    story: str,
+    issues: list[str],
+    first_day: dt.datetime,
+    last_day: dt.datetime,
+) -> None:
+    """Tickets opened and fixed now and then (content, solved and dormant customers); a few reopen."""
+    # Each story's count is drawn whatever the story, so every customer takes the same draws.
+    problems = {"content": rng.choice([0, 0, 1]), "solved": rng.randint(1, 2), "dormant": rng.choice([0, 1])}.get(
+        story, 0
+    )
+    for p in range(problems):
+        span = max(1, (last_day - first_day).days - 12)
+        opened = business_hours(rng, first_day + dt.timedelta(days=rng.randint(0, span)))
+        issue = rng.choice(issues)
+        ref = f"T-{history.external_id}-{p}"
+        resolved = history.ticket(
+            rng,
+            ref,
+            issue,
+            ISSUES[issue][1],
+            opened,
+            eta_after=dt.timedelta(hours=rng.randint(2, 30)) if rng.random() < 0.85 else None,
+            resolve_after=dt.timedelta(hours=rng.randint(6, 24 * 8)),
+        )
+        if resolved and rng.random() < 0.1:
+            # The fix did not hold.
+            common = {"team": "service", "ticket_ref": ref, "issue_key": issue}
+            reopened = resolved + dt.timedelta(days=rng.randint(1, 3))
+            history.add("ticket_reopened", reopened, **common)
+            history.add("ticket_resolved", reopened + dt.timedelta(days=rng.randint(1, 3)), **common)
+
+
+def _recurring_problem(rng: random.Random, history: CustomerHistory, issues: list[str], now: dt.datetime) -> None:
+    """The same problem comes back every few weeks; the last time it was fixed a few days ago."""
+    issue = rng.choice(issues)
+    opened = now - dt.timedelta(days=rng.randint(70, 85))
+    for p in range(rng.randint(3, 5)):
+        history.ticket(
+            rng,
+            f"T-{history.external_id}-r{p}",
+            issue,
+            ISSUES[issue][1],
+            business_hours(rng, opened),
+            eta_after=dt.timedelta(hours=rng.randint(2, 20)),
+            resolve_after=dt.timedelta(days=rng.randint(1, 4)),
+        )
+        opened += dt.timedelta(days=rng.randint(12, 18))
+    if rng.random() < 0.5:
+        history.add("complaint", opened, team="service", payload={"text": rng.choice(COMPLAINTS)})
+
+
+def _open_crisis(rng: random.Random, history: CustomerHistory, issues: list[str], now: dt.datetime) -> None:
+    """A ticket opened in the last days and not resolved, often with a complaint."""
+    issue = rng.choice(issues)
+    opened = now - dt.timedelta(days=rng.randint(0, 9), hours=rng.randint(1, 20))
+    history.ticket(
+        rng,
+        f"T-{history.external_id}-c",
+        issue,
+        rng.choice(["normal", "high"]),
+        opened,
+        eta_after=dt.timedelta(hours=rng.randint(2, 30)) if rng.random() < 0.5 else None,
+        resolve_after=None,
+    )
+    if rng.random() < 0.6:
+        history.add(
             "complaint",
-            now - dt.timedelta(days=23),
+            opened + dt.timedelta(hours=rng.randint(5, 60)),
             team="service",
-            payload={"text": "The terminal dropped the connection again during the lunch rush."},
+            payload={"text": rng.choice(COMPLAINTS)},
         )
-        b.add("survey_response", now - dt.timedelta(days=40), team="research", category="survey", score=3, scale=10)
-        for days_ago, team, category, channel in [
-            (50, "marketing_devices", "marketing", "email"),
-            (35, "marketing_services", "sales_offer", "email"),
-            (20, "service", "service_update", "sms"),
-            (12, "marketing_devices", "upsell", "email"),
-        ]:
-            b.add(
-                "contact",
-                _at(rng, now - dt.timedelta(days=days_ago)),
-                direction="out",
-                team=team,
-                category=category,
-                channel=channel,
-            )
-        if still_open:
-            opened = now - dt.timedelta(days=4, hours=2)
-            b.ticket(
-                rng, f"{external_id}-T5", "terminal_connection", "high", opened, eta_after=None, resolve_after=None
-            )
-            b.add(
-                "complaint",
-                opened + dt.timedelta(hours=20),
-                team="service",
-                payload={"text": "Still no connection and nobody can tell me when it will be fixed."},
-            )
-        else:
-            opened = now - dt.timedelta(days=9)
-            b.ticket(
-                rng,
-                f"{external_id}-T5",
-                "terminal_connection",
-                "high",
-                opened,
-                eta_after=dt.timedelta(hours=5),
-                resolve_after=dt.timedelta(days=4),
-            )
-        data.customers.append(
-            {
-                "external_id": external_id,
-                "name": name,
-                "email": f"{external_id}@example.com",
-                "phone": "+49 30 4242420" if still_open else "+49 30 1717170",
-                "segment": "smb",
-                "region": "north",
-                "timezone": "Europe/Berlin",
-                "lifetime_value": str(total),
-                "attributes": {"story": "reference", "device": "card terminal", "customer_since": "2023-03-01"},
-                "consent": {"email": True, "sms": True, "phone": True, "push": False, "in_app": True, "letter": True},
-            }
-        )
+
+
+def _surveys(
+    rng: random.Random, history: CustomerHistory, first_day: dt.datetime, last_day: dt.datetime, *, unhappy: bool
+) -> None:
+    """None to two survey answers: low from the unhappy, mostly high from the others."""
+    for _ in range(rng.randint(0, 2)):
+        at = business_hours(rng, first_day + dt.timedelta(days=rng.randint(0, max(0, (last_day - first_day).days))))
+        score = rng.randint(0, 6) if unhappy else rng.choice([6, 7, 8, 8, 9, 9, 10, 10])
+        history.add("survey_response", at, team="research", category="survey", score=score, scale=10)
 
 
 def demo_generate(*, customers: int, seed: int, now: dt.datetime) -> DemoData:
@@ -403,7 +308,7 @@ def demo_generate(*, customers: int, seed: int, now: dt.datetime) -> DemoData:
     data = DemoData()
     # Whole minutes: the same seed in the same minute gives byte-identical items.
     now = now.replace(second=0, microsecond=0)
-    _reference_merchants(data, now)
+    reference_merchants_add(data, now)
     for index in range(1, customers + 1):
         _customer(rng, data, index, now)
     return data
