@@ -7,13 +7,14 @@ and the contact history; `decision_make` in services.py feeds it from the databa
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Subquery
 
+from membrane.models.principles import AuditAction, PrincipleAudit, PrincipleVersion, VersionStatus
 from membrane.principles.scope import Scope
+from membrane.rules_cache import CompiledCache, PublishedStamp
 
 from .reasons import explain
 
@@ -227,26 +228,20 @@ def decide(
 
 # --- the compiled published set, cached per process -------------------------------------------------
 
-_lock = threading.Lock()
-_cached: Ruleset | None = None
+# The stamp: the latest audit row of a publish, retire or rollback (each writes one), which changes whenever
+# the published set does, in any process.
+_PUBLISHED = PublishedStamp(
+    lambda: PrincipleAudit.objects.filter(
+        action__in=[AuditAction.PUBLISH, AuditAction.RETIRE, AuditAction.ROLLBACK]
+    ).order_by("-id"),
+    ("id",),
+)
+# The published set compiled, for its stamp: one at a time.
+_compiled: CompiledCache[Ruleset] = CompiledCache(kept=1)
 
 
 def ruleset_invalidate() -> None:
-    global _cached
-    with _lock:
-        _cached = None
-
-
-def _stamp() -> object:
-    """Changes whenever the published set changes (publish, retire, rollback write an audit row), in any process."""
-    from membrane.models.principles import AuditAction, PrincipleAudit
-
-    return (
-        PrincipleAudit.objects.filter(action__in=[AuditAction.PUBLISH, AuditAction.RETIRE, AuditAction.ROLLBACK])
-        .order_by("-id")
-        .values_list("id", flat=True)
-        .first()
-    )
+    _compiled.clear()
 
 
 def compile_version(version) -> CompiledPrinciple:
@@ -270,14 +265,7 @@ def compile_version(version) -> CompiledPrinciple:
 
 def ruleset_stamp_subquery() -> Subquery:
     """The stamp as a subquery, so a caller can read it in the same round trip as the customer."""
-    from membrane.models.principles import AuditAction, PrincipleAudit
-
-    latest = (
-        PrincipleAudit.objects.filter(action__in=[AuditAction.PUBLISH, AuditAction.RETIRE, AuditAction.ROLLBACK])
-        .order_by("-id")
-        .values("id")[:1]
-    )
-    return Subquery(latest)
+    return _PUBLISHED.subquery("id")
 
 
 STAMP_UNREAD = object()
@@ -288,16 +276,10 @@ def ruleset_get(*, stamp: object = STAMP_UNREAD) -> Ruleset:
 
     `stamp`, when the caller has already read it (see `ruleset_stamp_subquery`), saves the query.
     """
-    global _cached
-    from membrane.models.principles import PrincipleVersion, VersionStatus
-
     if stamp is STAMP_UNREAD:
-        stamp = _stamp()
-    cached = _cached
-    if cached is not None and cached.stamp == stamp:
+        stamp = _PUBLISHED.read()
+    cached = _compiled.get(stamp)
+    if cached is not None:
         return cached
     versions = PrincipleVersion.objects.filter(status=VersionStatus.PUBLISHED).select_related("principle")
-    ruleset = Ruleset.build([compile_version(v) for v in versions], stamp=stamp)
-    with _lock:
-        _cached = ruleset
-    return ruleset
+    return _compiled.put(stamp, Ruleset.build([compile_version(v) for v in versions], stamp=stamp))

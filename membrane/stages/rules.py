@@ -14,6 +14,7 @@ from cxcore.facts.catalogue import ANY_SIGNAL, START
 from membrane.expressions.ast import And, Compare, Fact, ListLiteral, Literal, Node, Not, Or
 from membrane.models import StageRuleSet
 from membrane.models.stages import RuleSetStatus
+from membrane.rules_cache import CompiledCache, PublishedStamp
 
 # Day constants beyond this (ten years) are not worth a candidate instant.
 MAX_DAY_CONSTANT = 3660
@@ -159,7 +160,9 @@ def _compile(ruleset: StageRuleSet) -> CompiledRuleSet:
     )
 
 
-_compiled: dict[tuple, CompiledRuleSet] = {}
+# Every version compiled in this process, by its identity (id, number, published_at): a published or retired
+# version never changes; a draft does, and is compiled afresh each time.
+_compiled: CompiledCache[CompiledRuleSet] = CompiledCache()
 
 
 def ruleset_compile(ruleset: StageRuleSet) -> CompiledRuleSet:
@@ -167,20 +170,21 @@ def ruleset_compile(ruleset: StageRuleSet) -> CompiledRuleSet:
     if ruleset.status == RuleSetStatus.DRAFT:
         return _compile(ruleset)
     key = (ruleset.pk, ruleset.number, ruleset.published_at)
-    if key not in _compiled:
-        _compiled[key] = _compile(ruleset)
-    return _compiled[key]
+    return _compiled.get(key) or _compiled.put(key, _compile(ruleset))
 
 
-# The published set's identity as annotations (id, number, published_at: the key of `_compiled`), so a
-# caller that queries anyway reads it in the same round trip and published_ruleset needs no query of its own.
+# The published set's identity (id, number, published_at: the key of `_compiled`), as a caller that
+# queries anyway reads it in the same round trip (published_stamp_annotations), so that
+# published_ruleset needs no query of its own.
 STAMP_FIELDS = ("id", "number", "published_at")
+_PUBLISHED = PublishedStamp(
+    lambda: StageRuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).order_by(), STAMP_FIELDS
+)
 
 
 def published_stamp_annotations(prefix: str) -> dict[str, Subquery]:
     """`{prefix}{field}` for each of STAMP_FIELDS: the published set's identity as subqueries."""
-    published = StageRuleSet.objects.filter(status=RuleSetStatus.PUBLISHED).order_by()
-    return {f"{prefix}{name}": Subquery(published.values(name)[:1]) for name in STAMP_FIELDS}
+    return _PUBLISHED.subqueries(prefix)
 
 
 def published_ruleset(*, stamp: tuple | None = None) -> CompiledRuleSet:
@@ -190,7 +194,10 @@ def published_ruleset(*, stamp: tuple | None = None) -> CompiledRuleSet:
     published_stamp_annotations), saves the query when that version is already compiled here;
     a set published since, in any process, has another stamp and is read from the database.
     """
-    if stamp is not None and stamp in _compiled:
-        return _compiled[stamp]
-    ruleset = StageRuleSet.objects.get(status=RuleSetStatus.PUBLISHED)
-    return ruleset_compile(ruleset)
+    compiled = _compiled.get(stamp) if stamp is not None else None
+    if compiled is not None:
+        return compiled
+    stamp = _PUBLISHED.read()
+    if stamp is None:
+        raise StageRuleSet.DoesNotExist("No stage rules are published.")
+    return _compiled.get(stamp) or ruleset_compile(StageRuleSet.objects.get(pk=stamp[0]))
