@@ -89,7 +89,31 @@ def _problem(order: dict[str, str], cut: dt.datetime) -> tuple[str, dt.datetime,
 
 
 def olist_read(directory: Path) -> OlistData:
-    people = {}  # customer_id (one per order) -> external id of the person
+    people, profiles = _people(directory)
+    orders = list(olist_rows(directory, "orders"))
+    reviews = list(olist_rows(directory, "order_reviews"))
+    cut = _cut(orders, reviews)
+    data = OlistData(customers=list(profiles.values()), orders=len(orders), cut=cut)
+    totals = _OrderTotals.read(directory)
+    owner = {}
+    for order in orders:
+        order_id, customer = order["order_id"], people[order["customer_id"]]
+        owner[order_id] = customer
+        amount = totals.paid[order_id].quantize(Decimal("0.01"))
+        if order["order_status"] not in CALLED_OFF:
+            profiles[customer]["lifetime_value"] += amount
+        data.signals.append(_purchase(order, customer, amount, totals))
+        data.signals += _problem_signals(order, customer, cut)
+    for review in reviews:
+        data.signals += _review_signals(review, owner[review["order_id"]])
+    for profile in data.customers:
+        profile["lifetime_value"] = str(profile["lifetime_value"])
+    return data
+
+
+def _people(directory: Path) -> tuple[dict[str, str], dict[str, dict]]:
+    """customer_id (one per order) -> the person's external id; external id -> their profile."""
+    people = {}
     profiles: dict[str, dict] = {}
     for row in olist_rows(directory, "customers"):
         external_id = f"olist:{row['customer_unique_id']}"
@@ -107,18 +131,11 @@ def olist_read(directory: Path) -> OlistData:
                 "lifetime_value": Decimal("0"),
             },
         )
+    return people, profiles
 
-    paid: dict[str, Decimal] = defaultdict(Decimal)
-    payment_types: dict[str, set[str]] = defaultdict(set)
-    for row in olist_rows(directory, "order_payments"):
-        paid[row["order_id"]] += Decimal(row["payment_value"])
-        payment_types[row["order_id"]].add(row["payment_type"])
-    items: dict[str, int] = defaultdict(int)
-    for row in olist_rows(directory, "order_items"):
-        items[row["order_id"]] += 1
 
-    orders = list(olist_rows(directory, "orders"))
-    reviews = list(olist_rows(directory, "order_reviews"))
+def _cut(orders: list[dict[str, str]], reviews: list[dict[str, str]]) -> dt.datetime:
+    """The latest moment the orders and reviews know of (an estimate is a promise, not a moment known)."""
     known = [
         local_time(value)
         for order in orders
@@ -126,96 +143,91 @@ def olist_read(directory: Path) -> OlistData:
         if value and name.endswith(("_timestamp", "_at", "_date")) and name != "order_estimated_delivery_date"
     ]
     known += [local_time(review["review_answer_timestamp"]) for review in reviews]
-    data = OlistData(customers=list(profiles.values()), orders=len(orders), cut=max(known))
+    return max(known)
 
-    owner = {}
-    for order in orders:
-        order_id, customer = order["order_id"], people[order["customer_id"]]
-        owner[order_id] = customer
-        amount = paid[order_id].quantize(Decimal("0.01"))
-        if order["order_status"] not in CALLED_OFF:
-            profiles[customer]["lifetime_value"] += amount
-        data.signals.append(
-            _signal(
-                customer,
-                "purchase",
-                local_time(order["order_purchase_timestamp"]),
-                f"order:{order_id}:purchase",
-                team="sales",
-                amount=str(amount),
-                payload={
-                    "order_id": order_id,
-                    "status": order["order_status"],
-                    "items": items[order_id],
-                    "payment_types": sorted(payment_types[order_id]),
-                },
-            )
-        )
-        problem = _problem(order, data.cut)
-        if problem is None:
-            continue
-        issue_key, opened, resolved = problem
-        ticket = {"team": "service", "ticket_ref": order_id, "issue_key": issue_key}
-        payload = {"order_id": order_id, "status": order["order_status"]}
-        if issue_key == "late_delivery":
-            payload["estimated_delivery"] = order["order_estimated_delivery_date"][:10]
-        severity = "normal" if issue_key == "late_delivery" else "high"
-        data.signals.append(
-            _signal(
-                customer,
-                "ticket_opened",
-                opened,
-                f"order:{order_id}:{issue_key}:opened",
-                severity=severity,
-                payload=payload,
-                **ticket,
-            )
-        )
-        if resolved is not None:
-            data.signals.append(
-                _signal(
-                    customer,
-                    "ticket_resolved",
-                    resolved,
-                    f"order:{order_id}:{issue_key}:resolved",
-                    payload=payload,
-                    **ticket,
-                )
-            )
 
-    for review in reviews:
-        # review_id alone repeats across orders in Olist; the pair is unique.
-        review_id, order_id = review["review_id"], review["order_id"]
-        customer, score = owner[order_id], int(review["review_score"])
-        # The survey is sent at review_creation_date; the customer's answer is review_answer_timestamp.
-        answered = local_time(review["review_answer_timestamp"])
-        base = {"review_id": review_id, "order_id": order_id, "sent_at": review["review_creation_date"]}
-        data.signals.append(
-            _signal(
-                customer,
-                "survey_response",
-                answered,
-                f"review:{review_id}:{order_id}:survey",
-                team="research",
-                category="survey",
-                score=score,
-                scale=5,
-                payload=base,
-            )
-        )
-        title, comment = review["review_comment_title"].strip(), review["review_comment_message"].strip()
-        if score <= LOW_SCORE and (title or comment):
-            data.signals.append(
-                _signal(
-                    customer,
-                    "complaint",
-                    answered,
-                    f"review:{review_id}:{order_id}:complaint",
-                    team="service",
-                    payload={**base, "score": score, "title": title, "comment": comment},
-                )
-            )
+@dataclass
+class _OrderTotals:
+    """Per order id: the amount paid, the payment types, the number of items."""
 
-    for profile in data.customers:
-        profile["lifetime_value"] = str(profile["lifetime_value"])
-    return data
+    paid: dict[str, Decimal]
+    payment_types: dict[str, set[str]]
+    items: dict[str, int]
+
+    @classmethod
+    def read(cls, directory: Path) -> _OrderTotals:
+        totals = cls(paid=defaultdict(Decimal), payment_types=defaultdict(set), items=defaultdict(int))
+        for row in olist_rows(directory, "order_payments"):
+            totals.paid[row["order_id"]] += Decimal(row["payment_value"])
+            totals.payment_types[row["order_id"]].add(row["payment_type"])
+        for row in olist_rows(directory, "order_items"):
+            totals.items[row["order_id"]] += 1
+        return totals
+
+
+def _purchase(order: dict[str, str], customer: str, amount: Decimal, totals: _OrderTotals) -> dict:
+    order_id = order["order_id"]
+    return _signal(
+        customer,
+        "purchase",
+        local_time(order["order_purchase_timestamp"]),
+        f"order:{order_id}:purchase",
+        team="sales",
+        amount=str(amount),
+        payload={
+            "order_id": order_id,
+            "status": order["order_status"],
+            "items": totals.items[order_id],
+            "payment_types": sorted(totals.payment_types[order_id]),
+        },
+    )
+
+
+def _problem_signals(order: dict[str, str], customer: str, cut: dt.datetime) -> list[dict]:
+    """The ticket of the service problem the order reveals (opened, and resolved when it was), if any."""
+    problem = _problem(order, cut)
+    if problem is None:
+        return []
+    issue_key, opened, resolved = problem
+    order_id = order["order_id"]
+    ticket = {"team": "service", "ticket_ref": order_id, "issue_key": issue_key}
+    payload = {"order_id": order_id, "status": order["order_status"]}
+    if issue_key == "late_delivery":
+        payload["estimated_delivery"] = order["order_estimated_delivery_date"][:10]
+    severity = "normal" if issue_key == "late_delivery" else "high"
+    key = f"order:{order_id}:{issue_key}"
+    signals = [
+        _signal(customer, "ticket_opened", opened, f"{key}:opened", severity=severity, payload=payload, **ticket)
+    ]
+    if resolved is not None:
+        signals.append(_signal(customer, "ticket_resolved", resolved, f"{key}:resolved", payload=payload, **ticket))
+    return signals
+
+
+def _review_signals(review: dict[str, str], customer: str) -> list[dict]:
+    """The survey answer, and a complaint when a low score comes with words."""
+    # review_id alone repeats across orders in Olist; the pair is unique.
+    review_id, order_id = review["review_id"], review["order_id"]
+    score = int(review["review_score"])
+    # The survey is sent at review_creation_date; the customer's answer is review_answer_timestamp.
+    answered = local_time(review["review_answer_timestamp"])
+    base = {"review_id": review_id, "order_id": order_id, "sent_at": review["review_creation_date"]}
+    key = f"review:{review_id}:{order_id}"
+    signals = [
+        _signal(
+            customer,
+            "survey_response",
+            answered,
+            f"{key}:survey",
+            team="research",
+            category="survey",
+            score=score,
+            scale=5,
+            payload=base,
+        )
+    ]
+    title, comment = review["review_comment_title"].strip(), review["review_comment_message"].strip()
+    if score <= LOW_SCORE and (title or comment):
+        complaint = {**base, "score": score, "title": title, "comment": comment}
+        signals.append(_signal(customer, "complaint", answered, f"{key}:complaint", team="service", payload=complaint))
+    return signals
