@@ -116,7 +116,9 @@ def customer_360_contributor(fn: Customer360Contributor) -> Customer360Contribut
     return fn
 
 
-SIGNAL_FIELDS = (
+# A recent signal as the 360° view shows it: every stored field but its customer and idempotency key,
+# what happened and when first.
+RECENT_SIGNAL_FIELDS = (
     "kind",
     "occurred_at",
     "direction",
@@ -157,7 +159,7 @@ def customer_360(*, customer: Customer, at: dt.datetime | None = None) -> dict[s
     """Everything known about a customer as of `at` (default now), in a constant number of queries."""
     at = at or timezone.now()
     signals = Signal.objects.filter(customer=customer, occurred_at__lte=at)
-    recent = list(signals.order_by("-occurred_at", "-id").values(*SIGNAL_FIELDS)[:RECENT_SIGNALS])
+    recent = list(signals.order_by("-occurred_at", "-id").values(*RECENT_SIGNAL_FIELDS)[:RECENT_SIGNALS])
     counts = dict(signals.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
     view: dict[str, Any] = {
         "customer": customer.external_id,

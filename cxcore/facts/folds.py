@@ -33,6 +33,8 @@ from cxcore.signal_kinds import SignalKind
 from .sql import DAY_US, Dialect, count, kind_is, literal, total, window_start
 
 DAY = dt.timedelta(days=1)
+# The columns of a signal the facts read, in the order of a Summary's rows (KIND... are their positions);
+# the membrane's event-time and decision paths read signals in this shape to give them to the facts.
 SIGNAL_COLUMNS = ("kind", "direction", "occurred_at", "ticket_ref", "issue_key", "severity", "score", "scale")
 KIND, DIRECTION, OCCURRED_AT, TICKET_REF, ISSUE_KEY, SEVERITY, SCORE, SCALE = range(len(SIGNAL_COLUMNS))
 _occurred_at = itemgetter(OCCURRED_AT)
