@@ -14,7 +14,8 @@ stored stay exactly as they were:
 Content-derived idempotency keys are never encoded here: their text must not change by a byte.
 
 A JSON column's value (dumps_like) is encoded by orjson where the text reads back to the value the
-standard library's would, with the column's encoder: a decision's log row costs some 35 µs less CPU.
+standard library's would, with the column's encoder: every decision writes a log row with JSON
+columns, so their encoding is on the decision path.
 """
 
 from __future__ import annotations
