@@ -14,15 +14,14 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from cxcore.ingest import derived_key
-from cxcore.ingest_storage import INGEST_COLUMNS
+from cxcore.ingest import MAX_BATCH, signals_clean
+from cxcore.ingest_storage import INGEST_COLUMNS, signal_row
 from cxcore.models import ApiToken, Customer, CustomerChange, Signal
 from cxcore.services import api_token_create
 
@@ -55,8 +54,6 @@ KINDS = [
 @dataclass
 class Generated:
     items: list[dict[str, Any]]
-    occurred: list[dt.datetime]
-    etas: list[dt.datetime | None]
     customers: list[str]
 
 
@@ -66,7 +63,7 @@ def generate(*, n: int, tag: str, run: int, seed: int) -> Generated:
     customers = [f"{tag}-r{run}-c{i:06d}" for i in range(max(1, n // 10))]
     kinds, weights = zip(*KINDS, strict=True)
     now = timezone.now()
-    items, occurred, etas = [], [], []
+    items = []
     for i in range(n):
         kind = rng.choices(kinds, weights)[0]
         when = now - dt.timedelta(seconds=rng.randrange(365 * 86400))
@@ -78,7 +75,6 @@ def generate(*, n: int, tag: str, run: int, seed: int) -> Generated:
         }
         if rng.random() < 0.7:  # most senders give keys; the others rely on the derived one
             item["idempotency_key"] = f"{tag}-r{run}-{i}"
-        eta = None
         if kind.startswith("ticket_"):
             ticket = rng.randrange(n)
             item.update(ticket_ref=f"T-{ticket}", issue_key=f"issue-{ticket % 500}", channel="phone")
@@ -102,9 +98,7 @@ def generate(*, n: int, tag: str, run: int, seed: int) -> Generated:
         elif kind == "complaint":
             item.update(channel=rng.choice(["email", "phone"]), severity="high")
         items.append(item)
-        occurred.append(when)
-        etas.append(eta)
-    return Generated(items=items, occurred=occurred, etas=etas, customers=customers)
+    return Generated(items=items, customers=customers)
 
 
 @dataclass
@@ -160,35 +154,14 @@ def post_batches(*, port: int, key: str, bodies: list[bytes], clients: int) -> P
 
 
 def copy_rows(generated: Generated, *, source: str) -> list[tuple]:
-    """The rows the API stored, as tuples for a bare COPY (same columns, same values)."""
+    """The rows the API stored, as tuples for a bare COPY: the ingest's own rows of the same items."""
     ids = dict(Customer.objects.filter(external_id__in=generated.customers).values_list("external_id", "id"))
     received_at = timezone.now()
     rows = []
-    for item, occurred, eta in zip(generated.items, generated.occurred, generated.etas, strict=True):
-        amount = item.get("amount")
-        score = item.get("score")
-        rows.append(
-            (
-                ids[item["customer"]],
-                item["kind"],
-                item.get("direction", "in"),
-                item.get("channel", ""),
-                item.get("team", ""),
-                item.get("category", ""),
-                occurred,
-                received_at,
-                item.get("ticket_ref", ""),
-                item.get("issue_key", ""),
-                item.get("severity", ""),
-                eta,
-                Decimal(amount) if amount is not None else None,
-                Decimal(score) if score is not None else None,
-                item.get("scale"),
-                json.dumps(item["payload"]),
-                source,
-                item.get("idempotency_key") or derived_key(item),
-            )
-        )
+    for start in range(0, len(generated.items), MAX_BATCH):
+        for clean in signals_clean(items=generated.items[start : start + MAX_BATCH], source=source):
+            row = signal_row(clean["customer"], clean, received_at)
+            rows.append((ids[row[0]], *row[1:]))
     return rows
 
 

@@ -44,7 +44,7 @@ def signals_ingest(*, items: Any, source: str) -> IngestResult:
     `hooks.signals_ingested` is sent once the transaction has committed.
     """
     source = text(100)(source)
-    items_clean = _signals_validate(items, source=source)
+    items_clean = signals_clean(items=items, source=source)
     received_at = timezone.now()
     unique: dict[tuple[str, str], tuple] = {}
     for clean in items_clean:
@@ -62,8 +62,8 @@ def signals_ingest(*, items: Any, source: str) -> IngestResult:
     return IngestResult(accepted=len(inserted), duplicates=len(items_clean) - len(inserted))
 
 
-def _signals_validate(items: Any, *, source: str) -> list[dict[str, Any]]:
-    """The items' clean values, each with its source and idempotency key; InvalidInput names every error."""
+def signals_clean(*, items: Any, source: str) -> list[dict[str, Any]]:
+    """The batch's clean values, each with its source and idempotency key; InvalidInput names every error."""
     if not isinstance(items, list):
         raise InvalidInput("'signals' must be a list.", [error(None, "signals", "Must be a list of signals.")])
     if not items:
