@@ -37,5 +37,5 @@ def evaluation_run_changes(*, run: EvaluationRun, limit: int = RUN_CHANGES_SHOWN
     return {"flows": list(flows), "transitions": list(latest)}
 
 
-def evaluation_runs_any_running(runs) -> bool:
+def evaluation_runs_any_running(*, runs) -> bool:
     return any(run.outcome == RunOutcome.RUNNING for run in runs)

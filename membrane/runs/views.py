@@ -20,7 +20,7 @@ def _context(request: HttpRequest) -> dict:
     runs = list(evaluation_runs_recent())
     return {
         "runs": runs,
-        "polling": evaluation_runs_any_running(runs),
+        "polling": evaluation_runs_any_running(runs=runs),
         "can_start": request.user.has_role(Role.CX_MANAGER),
     }
 

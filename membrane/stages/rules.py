@@ -11,6 +11,8 @@ from django.db.models import Case, CharField, Subquery, Value, When
 
 from cxcore.facts import catalogue as facts_catalogue
 from cxcore.facts.catalogue import ANY_SIGNAL, START
+from membrane.catalogue import fact_types_for
+from membrane.expressions import check, compile_python, compile_sql
 from membrane.expressions.ast import And, Compare, Fact, ListLiteral, Literal, Node, Not, Or
 from membrane.models import StageRuleSet
 from membrane.models.stages import RuleSetStatus
@@ -48,7 +50,7 @@ class CompiledRuleSet:
     @property
     def follows_up(self) -> bool:
         """Some rule reads the stage held before (stage, previous_stage, days_in_stage): a stage just
-        entered may fail them at once, and is then first seen by them a day later (see services)."""
+        entered may fail them at once, and is then first seen by them a day later (see instants.stage_settled)."""
         return not self.facts_read.isdisjoint(STAGE_FACTS)
 
     def stage_for(self, facts: Mapping[str, Any]) -> str:
@@ -60,8 +62,6 @@ class CompiledRuleSet:
 
     def sql_case(self, columns: Mapping[str, Any]) -> Case:
         """The same choice as one SQL CASE over fact columns (`stage` = the stage held before)."""
-        from membrane.expressions import compile_sql
-
         whens = [When(compile_sql(rule.checked, columns), then=Value(rule.stage)) for rule in self.rules]
         return Case(*whens, default=Value(self.default_stage), output_field=CharField())
 
@@ -141,9 +141,6 @@ def _day_constants(node: Node) -> set[int] | None:
 
 
 def _compile(ruleset: StageRuleSet) -> CompiledRuleSet:
-    from membrane.catalogue import fact_types_for
-    from membrane.expressions import check, compile_python
-
     facts = fact_types_for("stage_rule")
     rules = []
     for rule in ruleset.rules.order_by("position"):

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, QuerySet
 
 from cxcore.facts.per_customer import facts_for_customer
+from membrane.catalogue import customer_fact_definitions
 from membrane.expressions import ExpressionError
 from membrane.models import CustomerStage, StageDefinition, StageRule, StageRuleSet, StageTransition
 from membrane.models.stages import RuleSetStatus
@@ -53,8 +54,6 @@ def stage_distribution(*, definitions: list[dict[str, Any]], counts: dict[str, i
 def stages_overview() -> dict[str, Any]:
     """What the Stages page and GET /api/v1/stages show: every stage with its customers now, the published
     rules in order, the other versions, and the facts a rule can read."""
-    from membrane.catalogue import customer_fact_definitions
-
     stages = stage_distribution(definitions=stage_definitions(), counts=stage_counts())
     published = (
         StageRuleSet.objects.filter(status=RuleSetStatus.PUBLISHED)
