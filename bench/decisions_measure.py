@@ -13,9 +13,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cxcore.models import Customer
+from cxcore.selectors import category_needs_consent
 from membrane.decisions.engine import decide, ruleset_get
-from membrane.decisions.selectors import customer_for_decision
-from membrane.decisions.services import Interaction, customer_row, decision_make, vocabularies
+from membrane.decisions.facts import customer_row
+from membrane.decisions.selectors import decision_inputs_read
+from membrane.decisions.services import decision_make
+from membrane.decisions.values import DecisionInputs, Interaction
 
 from .decisions_population import ASKS
 from .registry import percentile
@@ -24,15 +27,14 @@ from .registry import percentile
 def measure_engine(*, external_ids: list[str], samples: int, rng: random.Random) -> dict[str, float]:
     """The rule alone (decide) over real fact rows and the real compiled published set; no database."""
     ruleset = ruleset_get()
-    vocab = vocabularies.get()
     now = timezone.now()
     cases = []
     for external_id in rng.sample(external_ids, min(200, len(external_ids))):
         customer = Customer.objects.get(external_id=external_id)
         team, category, channel = rng.choice(ASKS)
-        row, _ = customer_row(customer=customer, at=now, interaction=Interaction(team, category, channel))
+        row, _ = customer_row(inputs=DecisionInputs(customer), at=now, interaction=Interaction(team, category, channel))
         consented = customer.has_consent(channel)
-        cases.append((row, team, category, channel, vocab.consent[category], consented))
+        cases.append((row, team, category, channel, category_needs_consent(category=category), consented))
     contacts = [now - dt.timedelta(days=2)]
     timings = []
     matched = 0
@@ -67,8 +69,8 @@ def measure_decision_make(*, external_ids: list[str], samples: int, rng: random.
         external_id = rng.choice(external_ids)
         interaction = Interaction(*rng.choice(ASKS))
         started = time.perf_counter_ns()
-        customer = customer_for_decision(external_id=external_id)
-        decision_make(customer=customer, interaction=interaction, asked_by="bench")
+        inputs = decision_inputs_read(external_id=external_id)
+        decision_make(inputs=inputs, interaction=interaction, asked_by="bench")
         return (time.perf_counter_ns() - started) / 1e6
 
     for _ in range(50):  # warm: compiled rules, vocabularies, the connection

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cxcore.api import JSONParser
-from membrane.api_decisions import DECIDERS
+from membrane.decisions.api import DECIDERS
 
 BARE_PATH = "/bench/bare"
 

@@ -51,6 +51,8 @@ class Field:
     parse: Parser
     openapi: dict[str, Any]
     required: bool = False
+    nullable: bool = False  # null stands for the default, as if the field were left out
+    missing: str = "This field is required."  # the message when a required field is left out
 
 
 class Schema:
@@ -70,13 +72,15 @@ class Schema:
         failed = False
         for name in self.required:
             if name not in data:
-                errors.append(error(index, name, "This field is required."))
+                errors.append(error(index, name, self.fields[name].missing))
                 failed = True
         for name, value in data.items():
             field = self.fields.get(name)
             if field is None:
                 errors.append(error(index, str(name), "Unknown field."))
                 failed = True
+                continue
+            if value is None and field.nullable:
                 continue
             try:
                 clean[name] = field.parse(value)
@@ -88,7 +92,10 @@ class Schema:
     def openapi(self, *, example: dict[str, Any] | None = None) -> dict[str, Any]:
         schema: dict[str, Any] = {
             "type": "object",
-            "properties": {name: field.openapi for name, field in self.fields.items()},
+            "properties": {
+                name: {**field.openapi, "nullable": True} if field.nullable else field.openapi
+                for name, field in self.fields.items()
+            },
             "additionalProperties": False,
         }
         if self.required:

@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
@@ -18,30 +19,57 @@ from .models import Category, Channel, Customer, CustomerChange, Signal, Team
 # -- vocabulary keys -------------------------------------------------------------------------------
 
 _VOCABULARIES = {"team": Team, "channel": Channel, "category": Category}
-# Keys change rarely; validating 1000 signals must not query them per item. A key added since the
-# last load is found by reloading on a miss, at most once a second so junk input cannot hammer it.
+# Keys change rarely; validating 1000 signals or answering a decision must not query them. A key
+# added since the last load is found by reloading on a miss, at most once a second so junk input
+# cannot hammer it. The one cache of the vocabularies: every reader goes through these functions.
 _RELOAD_AFTER_S = 60.0
 _RELOAD_ON_MISS_AFTER_S = 1.0
-_vocabulary_cache: dict[str, tuple[float, frozenset[str]]] = {}
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    at: float
+    keys: frozenset[str]
+    needs_consent: frozenset[str]  # categories only: those whose contacts need the customer's consent
+
+
+_vocabulary_cache: dict[str, _Loaded] = {}
 _vocabulary_lock = threading.Lock()
+
+
+def _vocabulary(vocabulary: str, max_age: float) -> _Loaded:
+    now = time.monotonic()
+    cached = _vocabulary_cache.get(vocabulary)
+    if cached is not None and now - cached.at < max_age:
+        return cached
+    model = _VOCABULARIES[vocabulary]
+    if model is Category:
+        rows = list(Category.objects.values_list("key", "requires_consent"))
+        loaded = _Loaded(now, frozenset(key for key, _ in rows), frozenset(key for key, needs in rows if needs))
+    else:
+        loaded = _Loaded(now, frozenset(model.objects.values_list("key", flat=True)), frozenset())
+    with _vocabulary_lock:
+        _vocabulary_cache[vocabulary] = loaded
+    return loaded
 
 
 def vocabulary_keys(*, vocabulary: str, max_age: float = _RELOAD_AFTER_S) -> frozenset[str]:
     """The keys of a vocabulary ("team", "channel", "category"), from a per-process cache."""
-    now = time.monotonic()
-    cached = _vocabulary_cache.get(vocabulary)
-    if cached is not None and now - cached[0] < max_age:
-        return cached[1]
-    keys = frozenset(_VOCABULARIES[vocabulary].objects.values_list("key", flat=True))
-    with _vocabulary_lock:
-        _vocabulary_cache[vocabulary] = (now, keys)
-    return keys
+    return _vocabulary(vocabulary, max_age).keys
 
 
 def vocabulary_has_key(*, vocabulary: str, key: str) -> bool:
     if key in vocabulary_keys(vocabulary=vocabulary):
         return True
     return key in vocabulary_keys(vocabulary=vocabulary, max_age=_RELOAD_ON_MISS_AFTER_S)
+
+
+def category_needs_consent(*, category: str) -> bool:
+    """Whether contacts of this category need the customer's consent; an unknown category does."""
+    loaded = _vocabulary("category", _RELOAD_AFTER_S)
+    if category not in loaded.keys:
+        loaded = _vocabulary("category", _RELOAD_ON_MISS_AFTER_S)
+    return category in loaded.needs_consent or category not in loaded.keys
 
 
 def vocabulary_cache_clear() -> None:
@@ -172,3 +200,25 @@ def customer_360(*, customer: Customer, at: dt.datetime | None = None) -> dict[s
     for contribute in _contributors:
         view.update(contribute(customer=customer, at=at))
     return view
+
+
+# -- dashboard panels ------------------------------------------------------------------------------
+
+# The membrane adds its panels (stages, flows, decisions, open tasks, last run) to the dashboard the
+# same way: a panel is called as fn(now=...) and returns context keys the dashboard template renders.
+DashboardPanel = Callable[..., dict[str, Any]]
+_dashboard_panels: list[DashboardPanel] = []
+
+
+def dashboard_panel(fn: DashboardPanel) -> DashboardPanel:
+    """Register `fn` (usable as a decorator); registering the same function twice is a no-op."""
+    if fn not in _dashboard_panels:
+        _dashboard_panels.append(fn)
+    return fn
+
+
+def dashboard_panels(*, now: dt.datetime) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    for panel in _dashboard_panels:
+        context.update(panel(now=now))
+    return context

@@ -29,8 +29,8 @@ class MembraneConfig(AppConfig):
         from cxcore.selectors import customer_360_contributor
 
         from .dashboard.selectors import membrane_dashboard
+        from .decisions.may_we import customer_may_we_360
         from .runs.services import full_run_queued
-        from .selectors_may_we import customer_may_we_360
         from .signals_receivers import queue_full_run, queue_reevaluation
         from .stages.facts import stage_facts_register
         from .stages.selectors import customer_stage_360

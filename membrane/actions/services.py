@@ -41,6 +41,8 @@ from django.utils import timezone
 from cxcore.facts.selectors import fact_expressions, facts_valid_at, row_facts
 from cxcore.models import Customer, CustomerChange, CustomerFacts
 from membrane.decisions.engine import CompiledPrinciple, ruleset_get
+from membrane.decisions.facts import customer_row, interaction_context
+from membrane.decisions.values import DecisionInputs
 from membrane.models.decisions import AgentTask, TaskStatus
 from membrane.stages.facts import stored_stage_facts
 
@@ -94,15 +96,13 @@ def _task_values(principle: CompiledPrinciple, at: dt.datetime) -> dict:
 
 
 def _sync_one(customer: Customer, prescribes: tuple[CompiledPrinciple, ...], at: dt.datetime) -> SyncCounts:
-    from membrane.decisions.services import customer_row
-
     counts = SyncCounts(customers=1)
     episodes: dict[int, list[AgentTask]] = defaultdict(list)
     for task in AgentTask.objects.filter(customer=customer, episode_ended_at__isnull=True):
         episodes[task.principle_id].append(task)
     if not prescribes and not episodes:
         return counts
-    row, _stage = customer_row(customer=customer, at=at)
+    row, _stage = customer_row(inputs=DecisionInputs(customer), at=at)
     holding = {p.principle_id: p for p in prescribes if p.predicate(row)}
     mine = AgentTask.objects.filter(customer=customer)
     for principle_id in episodes:
@@ -189,8 +189,6 @@ def _checked(principle: CompiledPrinciple):
 
 def _holding_python(principle: CompiledPrinciple, population: QuerySet, at: dt.datetime) -> list[int]:
     """The customers of `population` for whom a condition reading the local time holds, from the stored rows."""
-    from membrane.decisions.services import interaction_context
-
     holding = []
     rows = population.select_related("customer", "customer__stage_state").order_by("customer_id")
     for facts in rows.iterator(chunk_size=2000):

@@ -1,182 +1,121 @@
-"""Reads on the decision path, shaped so that a decision costs as few round trips as possible."""
+"""Reads on the decision path: a customer's DecisionInputs, in as few round trips as possible."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import DateTimeField, F, QuerySet, Value
+from django.db.models import F, QuerySet
 
-from cxcore.authentication import token_for_key, token_select
-from cxcore.db import RowModel, hot_cursor
+from cxcore.authentication import RideAlong
+from cxcore.db import HotQuery, Slot, instance, model_columns
 from cxcore.facts.per_customer import SIGNAL_COLUMNS
-from cxcore.models import ApiToken, Customer, Direction, Signal, SignalKind
+from cxcore.models import Customer, Direction, Signal, SignalKind
 from cxcore.selectors import customer_changes_since
 from membrane.models import CustomerStage
+from membrane.stages.event_time import StoredStage
 from membrane.stages.rules import STAMP_FIELDS, published_stamp_annotations
 
 from .engine import ruleset_stamp_subquery
-from .services import CONTACT_COLUMNS, PreloadedSignals
+from .values import CONTACT_COLUMNS, DecisionInputs, PreloadedSignals, ReadWithCustomer
 
-_RULES = "stage_rules_"
-_STORED = "stored_stage_"
-_STORED_FIELDS = ("stage", "since", "previous_stage", "evaluated_through", "ruleset_number")
-# Annotations that read back as datetimes (a raw query leaves them as the database returns them).
-_DATETIMES = ("changes_since", f"{_RULES}published_at", f"{_STORED}since", f"{_STORED}evaluated_through")
+_CUSTOMER = model_columns(Customer)
+_STORED_FIELDS = ("stage", "since", "previous_stage", "evaluated_through", "ruleset_number", "settled")
+# What rides along with the customer (ReadWithCustomer), in this order after the customer's fields.
+_READ = (
+    "changes_since",
+    "principles_stamp",
+    *(f"stage_rules_{name}" for name in STAMP_FIELDS),
+    *(f"stored_{name}" for name in _STORED_FIELDS),
+)
 
 
-def _customers() -> QuerySet[Customer]:
+def _customers() -> QuerySet:
     # Everything a decision reads besides the signals rides along with the customer, in one round trip
     # and one snapshot: the published principles' stamp and the published stage rules' identity (the
     # compiled caches are checked without queries of their own, exactly as fresh as the customer), and
     # the stored stage (its freshness judged by the dirty_since and the queued changes read with it).
-    return Customer.objects.annotate(
+    annotated = Customer.objects.annotate(
         changes_since=customer_changes_since(),
-        ruleset_stamp=ruleset_stamp_subquery(),
-        **published_stamp_annotations(_RULES),
-        **{f"{_STORED}{name}": F(f"stage_state__{name}") for name in _STORED_FIELDS},
+        principles_stamp=ruleset_stamp_subquery(),
+        **published_stamp_annotations("stage_rules_"),
+        **{f"stored_{name}": F(f"stage_state__{name}") for name in _STORED_FIELDS},
     )
-
-
-# Stands for the external id in the SQL compiled once; never a real id (ids are text without NUL).
-_EXTERNAL_ID = "\x00external_id\x00"
+    return annotated.order_by().values_list(*_CUSTOMER, *_READ)
 
 
 @functools.cache
-def _lookup_sql(vendor: str) -> tuple[str, tuple]:
-    # Compiling the ORM query costs ten times the database's answer on the decision path; its SQL
-    # never changes, so it is compiled once per process (and database vendor) and run as a raw query.
-    return _customers().filter(external_id=_EXTERNAL_ID).order_by()[:1].query.sql_with_params()
-
-
-@functools.cache
-def _datetime_converters(vendor: str) -> tuple[list, Value]:
-    # What the ORM applies to a datetime column (SQLite returns text); a raw query applies it only to model fields.
-    expression = Value(None, output_field=DateTimeField())
-    return connection.ops.get_db_converters(expression) + expression.get_db_converters(connection), expression
-
-
-def _preloaded(customer: Customer, *, raw: bool) -> Customer:
-    """Turns the annotations into what customer_row passes on: `stage_rules_stamp` and `stored_stage`."""
-    if raw:
-        converters, expression = _datetime_converters(connection.vendor)
-        for name in _DATETIMES:
-            value = getattr(customer, name)
-            for converter in converters:
-                value = converter(value, expression, connection)
-            setattr(customer, name, value)
-    stamp = tuple(getattr(customer, f"{_RULES}{name}") for name in STAMP_FIELDS)
-    customer.stage_rules_stamp = None if stamp[0] is None else stamp
-    stored = {name: getattr(customer, f"{_STORED}{name}") for name in _STORED_FIELDS}
-    # `stage` is never null in a stored row: null means the customer has none yet.
-    customer.stored_stage = None if stored["stage"] is None else CustomerStage(customer_id=customer.pk, **stored)
-    return customer
-
-
-@dataclass(frozen=True)
-class _OneStatement:
-    """The PostgreSQL lookup: the customer, what rides with it, and all their signals, in one statement."""
-
-    sql: str
-    params: tuple
-    customers: RowModel  # the customer's fields come first in the row (after the token's, if read)
-    annotations: tuple[str, ...]  # then these, then an array per signal column
-    tokens: RowModel | None = None  # with_token: the API token's fields come first
-
-
-@functools.cache
-def _one_statement(*, with_token: bool = False) -> _OneStatement:
+def _query(vendor: str) -> HotQuery:
+    query = HotQuery.of(_customers().filter(external_id=Slot("external_id"))[:1])
+    if vendor != "postgresql":
+        return query
+    # On PostgreSQL all the customer's signals ride along too, as an array per column (the aggregates
+    # of one grouping see the same rows in the same order: the arrays line up), and the outbound
+    # contacts the caps count.
     quote = connection.ops.quote_name
-    customers = RowModel(Customer)
-    queryset = _customers().filter(external_id=_EXTERNAL_ID).order_by()
-    annotations = tuple(queryset.query.annotations)
-    fields = (f.attname for f in customers.fields)
-    inner, params = queryset.values_list(*fields, *annotations)[:1].query.sql_with_params()
-    columns = customers.columns("c", binary=True) + [f"c.{quote(name)}" for name in annotations]
-    signal = {name: quote(Signal._meta.get_field(name).column) for name in (*SIGNAL_COLUMNS, *CONTACT_COLUMNS)}
-    contact = f"{signal['kind']} = %s AND {signal['direction']} = %s"
-    arrays = [f"array_agg({signal[name]})" for name in SIGNAL_COLUMNS]
-    arrays += [f"array_agg({signal[name]}) FILTER (WHERE {contact})" for name in CONTACT_COLUMNS]
-    # The aggregates of one grouping see the same rows in the same order: the arrays line up.
-    sql = (
-        f"SELECT {', '.join(columns)}, s.* FROM ({inner}) AS c LEFT JOIN LATERAL "
-        f"(SELECT {', '.join(arrays)} FROM {quote(Signal._meta.db_table)} "
-        f"WHERE {quote(Signal._meta.get_field('customer').column)} = c.{quote(Customer._meta.pk.column)}) AS s ON true"
+    column = {name: quote(Signal._meta.get_field(name).column) for name in (*SIGNAL_COLUMNS, *CONTACT_COLUMNS)}
+    contact = f"{column['kind']} = %s AND {column['direction']} = %s"
+    arrays = [f"array_agg({column[name]})" for name in SIGNAL_COLUMNS]
+    arrays += [f"array_agg({column[name]}) FILTER (WHERE {contact})" for name in CONTACT_COLUMNS]
+    return query.around(
+        f"SELECT c.*, s.* FROM ({{query}}) AS c LEFT JOIN LATERAL (SELECT {', '.join(arrays)} "
+        f"FROM {quote(Signal._meta.db_table)} WHERE {quote(Signal._meta.get_field('customer').column)} "
+        f"= c.{quote(Customer._meta.pk.column)}) AS s ON true",
+        names=(*(f"signals_{name}" for name in SIGNAL_COLUMNS), *(f"contacts_{name}" for name in CONTACT_COLUMNS)),
+        after=(SignalKind.CONTACT.value, Direction.OUT.value) * len(CONTACT_COLUMNS),
     )
-    params = (*params, *(SignalKind.CONTACT.value, Direction.OUT.value) * len(CONTACT_COLUMNS))
-    if not with_token:
-        return _OneStatement(sql=sql, params=params, customers=customers, annotations=annotations)
-    # One row whatever is found: the token's columns (null when the key is unknown or revoked), then the
-    # customer's (null when there is no such customer).
-    token = token_select("t")
-    return _OneStatement(
-        sql=(
-            f"SELECT tok.*, d.* FROM (SELECT 1) AS one LEFT JOIN ({token.sql}) AS tok ON true "
-            f"LEFT JOIN ({sql}) AS d ON true"
+
+
+def _inputs(row: list) -> DecisionInputs:
+    customer_end = len(_CUSTOMER)
+    read_end = customer_end + len(_READ)
+    customer = instance(Customer, row[:customer_end])
+    read = dict(zip(_READ, row[customer_end:read_end], strict=True))
+    stamp = tuple(read[f"stage_rules_{name}"] for name in STAMP_FIELDS)
+    stored = {name: read[f"stored_{name}"] for name in _STORED_FIELDS}
+    signals = None
+    if len(row) > read_end:
+        arrays = [array or () for array in row[read_end:]]
+        signals = PreloadedSignals(
+            rows=list(zip(*arrays[: len(SIGNAL_COLUMNS)], strict=True)),
+            contacts=list(zip(*arrays[len(SIGNAL_COLUMNS) :], strict=True)),
+        )
+    return DecisionInputs(
+        customer=customer,
+        read=ReadWithCustomer(
+            principles_stamp=read["principles_stamp"],
+            stage_rules_stamp=None if stamp[0] is None else stamp,
+            stored_stage=StoredStage(
+                # `stage` is never null in a stored row: null means the customer has none yet.
+                state=None if stored["stage"] is None else CustomerStage(customer_id=customer.pk, **stored),
+                changes_since=read["changes_since"],
+            ),
+            signals=signals,
         ),
-        params=(*token.params, *params),
-        customers=customers,
-        annotations=annotations,
-        tokens=token.tokens,
     )
 
 
-def _customer_with_signals(external_id: str, *, key_hash: str | None = None) -> tuple[Customer | None, ApiToken | None]:
-    statement = _one_statement(with_token=key_hash is not None)
-    bound = {_EXTERNAL_ID: external_id}
-    if key_hash is not None:
-        bound[token_select("t").key_hash] = key_hash
-    with hot_cursor(binary=True) as cursor:
-        cursor.execute(statement.sql, [bound.get(p, p) if isinstance(p, str) else p for p in statement.params])
-        row = cursor.fetchone()
-    token = None
-    if statement.tokens is not None:
-        n = len(statement.tokens.fields)
-        token = None if row[0] is None else statement.tokens.instance(row)
-        row = row[n:]
-    if row is None or row[0] is None:
-        return None, token
-    customer = statement.customers.instance(row)
-    n, m = len(statement.customers.fields), len(statement.annotations)
-    for name, value in zip(statement.annotations, row[n : n + m], strict=True):
-        setattr(customer, name, value)
-    arrays = [array or () for array in row[n + m :]]
-    customer.preloaded_signals = PreloadedSignals(
-        rows=list(zip(*arrays[: len(SIGNAL_COLUMNS)], strict=True)),
-        contacts=list(zip(*arrays[len(SIGNAL_COLUMNS) :], strict=True)),
-    )
-    return _preloaded(customer, raw=False), token
+def decision_inputs_read(*, external_id: str) -> DecisionInputs | None:
+    """The inputs of a decision about the customer with this external id, or None: one statement.
 
-
-def customer_for_decision(*, external_id: str) -> Customer | None:
-    """The customer a question names, or None; carries what decision_make reads.
-
-    On PostgreSQL that is everything a decision reads, all in one statement: besides the customer,
-    the published sets' stamps, the stored stage, and all the customer's signals, which the next
-    decision about them uses once (services.decision_evaluate) whatever time it asks about.
+    On PostgreSQL that is everything a decision reads, all the customer's signals included.
     """
-    if connection.vendor == "postgresql":
-        return _customer_with_signals(external_id)[0]
-    sql, params = _lookup_sql(connection.vendor)
-    bound = [external_id if param == _EXTERNAL_ID else param for param in params]
-    customer = next(iter(Customer.objects.raw(sql, bound)), None)
-    return None if customer is None else _preloaded(customer, raw=True)
+    row = _query(connection.vendor).first(external_id=external_id)
+    return None if row is None else _inputs(row)
 
 
-def customer_and_token_for_decision(*, external_id: str, key: str) -> tuple[Customer | None, ApiToken | None]:
-    """customer_for_decision, and the API token of `key` as token_for_key finds it (None: unknown or revoked).
-
-    On PostgreSQL the token is read in the customer's statement: the decision API, which must look
-    its caller's token up anyway, saves a round trip.
-    """
-    if connection.vendor == "postgresql":
-        return _customer_with_signals(external_id, key_hash=ApiToken.hash_key(key))
-    return customer_for_decision(external_id=external_id), token_for_key(key)
+def decision_inputs_ride(*, external_id: str) -> RideAlong:
+    """decision_inputs_read as a read that rides along with an API caller's token lookup."""
+    return RideAlong(_query(connection.vendor), external_id=external_id)
 
 
-def customers_for_decisions(*, external_ids: Iterable[str]) -> dict[str, Customer]:
-    """The customers of a batch by external id (unknown ones missing), preloaded as by customer_for_decision."""
-    customers = _customers().filter(external_id__in=set(external_ids))
-    return {c.external_id: _preloaded(c, raw=False) for c in customers}
+def decision_inputs_ridden(ride: RideAlong) -> DecisionInputs | None:
+    """What decision_inputs_read would have answered, from the row the ride brought back."""
+    return None if ride.row is None else _inputs(ride.row)
+
+
+def decision_inputs_read_many(*, external_ids: Iterable[str]) -> dict[str, DecisionInputs]:
+    """The inputs of a batch by external id (unknown ones missing); the signals are read per decision."""
+    rows = _customers().filter(external_id__in=set(external_ids))
+    return {inputs.customer.external_id: inputs for inputs in map(_inputs, rows)}

@@ -311,8 +311,14 @@ def bring_up_unlocked(
     return evaluated.results, written
 
 
-# stage_bring_up_to's `stored` when the caller has not read the stored stage.
-STORED_UNREAD = object()
+@dataclass(frozen=True)
+class StoredStage:
+    """A customer's stored stage as a caller read it in the statement that read the customer, so that
+    it, their dirty_since and created_at are of the same moment: the row (None: no stage stored yet)
+    and `changes_since`, the earliest change queued for them (cxcore's customer_changes_since)."""
+
+    state: CustomerStage | None
+    changes_since: dt.datetime | None
 
 
 def stage_bring_up_to(
@@ -320,20 +326,18 @@ def stage_bring_up_to(
     customer: Customer,
     at: dt.datetime,
     ruleset: CompiledRuleSet | None = None,
-    stored: CustomerStage | None | object = STORED_UNREAD,
+    stored: StoredStage | None = None,
     rows: list[tuple] | None = None,
 ) -> StageState:
     """The customer's stage at `at`, from their signals, storing the history it derives.
 
     A time the stored history already covers, or a range in which no fact can change, is answered
     from the stored stage without evaluating anything. A caller that has read them already saves
-    their queries: `ruleset` (published_ruleset()), `stored` (the customer's CustomerStage or None,
-    read in the same query as `customer`, so that its dirty_since, its `changes_since` (annotated
-    with cxcore's customer_changes_since) and created_at are of the same moment) and `rows` (cxcore's
-    signal_rows up to `at`).
+    their queries: `ruleset` (published_ruleset()), `stored` (read with `customer`; None: read here)
+    and `rows` (cxcore's signal_rows up to `at`).
     """
     ruleset = ruleset or published_ruleset()
-    if stored is STORED_UNREAD:
+    if stored is None:
         state = (
             CustomerStage.objects.filter(customer_id=customer.pk)
             .select_related("customer")
@@ -343,7 +347,7 @@ def stage_bring_up_to(
         owner = state.customer if state is not None else customer
         changes_since = state.changes_since if state is not None else None
     else:
-        state, owner, changes_since = stored, customer, customer.changes_since
+        state, owner, changes_since = stored.state, customer, stored.changes_since
     if state is not None:
         dirty = earliest_of(owner.dirty_since, changes_since)
         clean = dirty is None or dirty > state.evaluated_through

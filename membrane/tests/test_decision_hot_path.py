@@ -9,8 +9,9 @@ from django.db import connection, transaction
 
 from cxcore.factories import CustomerFactory, SignalFactory
 from membrane.decisions import engine
-from membrane.decisions.selectors import customer_for_decision, customers_for_decisions
-from membrane.decisions.services import Interaction, decision_make, decisions_make_batch
+from membrane.decisions.selectors import decision_inputs_read, decision_inputs_read_many
+from membrane.decisions.services import decision_make, decisions_make_batch
+from membrane.decisions.values import DecisionInputs, Interaction
 from membrane.models.decisions import DecisionLog
 from membrane.tests.principles_support import draft, publish
 from membrane.tests.stage_helpers import publish_rules
@@ -70,7 +71,9 @@ def test_a_decision_inside_a_rolled_back_transaction_leaves_no_log_row(customer)
         pass
 
     with pytest.raises(Abort), transaction.atomic():
-        decision_make(customer=customer, interaction=Interaction("research", "survey", "email"), asked_by="test")
+        decision_make(
+            inputs=DecisionInputs(customer), interaction=Interaction("research", "survey", "email"), asked_by="test"
+        )
         raise Abort
 
     assert not DecisionLog.objects.exists()
@@ -93,12 +96,12 @@ def test_the_customer_is_found_by_exactly_their_external_id(api, make_token, cus
 def test_a_whole_decision_reads_the_customer_and_the_signals_and_writes_the_log(customer, django_assert_num_queries):
     ask = Interaction("marketing_devices", "upsell", "email")
     at = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
-    decision_make(customer=customer_for_decision(external_id="M-7"), interaction=ask, at=at)  # derives the history
+    decision_make(inputs=decision_inputs_read(external_id="M-7"), interaction=ask, at=at)  # derives the history
 
     # On PostgreSQL the signals ride with the customer, in one statement; SQLite reads them apart.
     with django_assert_num_queries(2 if connection.vendor == "postgresql" else 3):
-        found = customer_for_decision(external_id="M-7")
-        decision = decision_make(customer=found, interaction=ask, at=at + dt.timedelta(hours=1))
+        found = decision_inputs_read(external_id="M-7")
+        decision = decision_make(inputs=found, interaction=ask, at=at + dt.timedelta(hours=1))
 
     assert decision.stage == "active"
     assert DecisionLog.objects.filter(decision_id=decision.decision_id).exists()
@@ -120,10 +123,11 @@ def test_a_batch_asking_about_one_customer_at_several_times_answers_each_as_alon
     opened = dt.datetime(2026, 3, 5, tzinfo=dt.UTC)
     SignalFactory(customer=customer, kind="ticket_opened", ticket_ref="T1", occurred_at=opened)
     ask = Interaction("marketing_devices", "upsell", "email")
-    decision_make(customer=customer, interaction=ask, at=opened + dt.timedelta(days=1))  # a stored stage to preload
+    # a stored stage to preload
+    decision_make(inputs=DecisionInputs(customer), interaction=ask, at=opened + dt.timedelta(days=1))
     times = [opened + dt.timedelta(days=2), opened - dt.timedelta(days=1), opened + dt.timedelta(days=4), opened]
     # Read once for the whole batch: the stored stage it carries is outdated by the batch's first answer.
-    preloaded = customers_for_decisions(external_ids=["M-7"])["M-7"]
+    preloaded = decision_inputs_read_many(external_ids=["M-7"])["M-7"]
 
     decisions = decisions_make_batch(items=[(preloaded, ask, at) for at in times])
 

@@ -13,7 +13,8 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 
 from cxcore.factories import CustomerFactory
-from membrane.decisions.services import Interaction, decision_make
+from membrane.decisions.services import decision_make
+from membrane.decisions.values import DecisionInputs, Interaction
 from membrane.models import Principle
 from membrane.models.decisions import AppendOnlyError, DecisionLog
 from membrane.tests.principles_support import draft, publish
@@ -25,7 +26,10 @@ AT = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 def logged(db):
     customer = CustomerFactory()
     decision = decision_make(
-        customer=customer, interaction=Interaction("marketing_devices", "marketing", "email"), at=AT, asked_by="test"
+        inputs=DecisionInputs(customer),
+        interaction=Interaction("marketing_devices", "marketing", "email"),
+        at=AT,
+        asked_by="test",
     )
     return DecisionLog.objects.get(decision_id=decision.decision_id)
 
@@ -50,7 +54,9 @@ def test_the_log_row_holds_the_answer_as_its_json_fields_store_it(cx_manager, se
         publish(draft(cx_manager, examples=[], **fields), author=cx_manager, reviewer=service_manager)
     customer = CustomerFactory(lifetime_value=Decimal("1234.5"), consent={"email": True})
 
-    decision = decision_make(customer=customer, interaction=Interaction("sales", "upsell", "email"), at=AT)
+    decision = decision_make(
+        inputs=DecisionInputs(customer), interaction=Interaction("sales", "upsell", "email"), at=AT
+    )
 
     logged = DecisionLog.objects.get(decision_id=decision.decision_id)
     stored = json.loads(

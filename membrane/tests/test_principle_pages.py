@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cxcore.factories import CustomerFactory
-from membrane.decisions.services import Interaction, decision_make
+from membrane.decisions.services import decision_make
+from membrane.decisions.values import DecisionInputs, Interaction
 from membrane.models.principles import Principle
 from membrane.principles import services
 from membrane.tests.principles_support import draft
@@ -64,7 +65,7 @@ def test_a_rationale_cannot_inject_script(client, cx_manager):
 
 def test_the_decision_log_lists_answers_with_their_reason(client, agent):
     customer = CustomerFactory(external_id="M-7")
-    decision_make(customer=customer, interaction=Interaction("marketing_devices", "upsell", "email"))
+    decision_make(inputs=DecisionInputs(customer), interaction=Interaction("marketing_devices", "upsell", "email"))
     client.force_login(agent)
 
     page = client.get("/decisions/").content.decode()
@@ -80,7 +81,7 @@ def test_a_suppression_in_the_log_links_the_principle_that_decided_it(client, ag
 
     customer = CustomerFactory(external_id="M-8")
     ticket(customer.external_id, "T1", timezone.now() - 2 * DAY)
-    decision_make(customer=customer, interaction=Interaction("marketing_devices", "upsell", "email"))
+    decision_make(inputs=DecisionInputs(customer), interaction=Interaction("marketing_devices", "upsell", "email"))
     client.force_login(agent)
 
     page = client.get("/decisions/?verdict=suppress").content.decode()

@@ -9,7 +9,8 @@ from cxcore.factories import make_user
 from cxcore.importers.loading import population_load
 from cxcore.models import Customer
 from membrane.actions.services import actions_sync
-from membrane.decisions.services import Interaction, decision_make
+from membrane.decisions.services import decision_make
+from membrane.decisions.values import DecisionInputs, Interaction
 from membrane.runs.services import stages_evaluate_all
 
 MERCHANT = "merchant-terminal-42"  # the reference story, in crisis (DESIGN.md section 13)
@@ -25,7 +26,7 @@ def reference_story():
         customer = Customer.objects.get(external_id=external_id)
         for category in ("marketing", "upsell", "service_update"):
             interaction = Interaction(team="marketing_devices", category=category, channel="email")
-            decision_make(customer=customer, interaction=interaction, asked_by="test")
+            decision_make(inputs=DecisionInputs(customer), interaction=interaction, asked_by="test")
 
 
 def test_the_dashboard_and_the_merchant_page(page, log_in):

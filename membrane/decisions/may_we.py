@@ -13,17 +13,13 @@ import datetime as dt
 from typing import Any
 
 from cxcore.models import Customer
-from membrane.decisions.engine import CompiledPrinciple, ruleset_get
-from membrane.decisions.services import (
-    Decision,
-    Interaction,
-    contacts_in_scope,
-    customer_row,
-    decision_from_row,
-    interaction_context,
-    vocabularies,
-)
+from cxcore.selectors import vocabulary_keys
 from membrane.models.decisions import AgentTask, TaskStatus
+
+from .engine import CompiledPrinciple, ruleset_get
+from .facts import contacts_in_scope, customer_row, interaction_context
+from .services import decision_from_row
+from .values import Decision, DecisionInputs, Interaction
 
 
 def _cell(category: str, channel: str, by_team: dict[str, Decision]) -> dict[str, Any]:
@@ -49,10 +45,9 @@ def _cell(category: str, channel: str, by_team: dict[str, Decision]) -> dict[str
 def customer_may_we(*, customer: Customer, at: dt.datetime) -> dict[str, Any]:
     """The allow/suppress matrix now (rows: categories, columns: channels) and the prescribed actions."""
     ruleset = ruleset_get()
-    base, stage = customer_row(customer=customer, at=at)
-    # The vocabularies from the decision path's per-process cache: no query of their own.
-    vocab = vocabularies.get()
-    categories, channels, teams = sorted(vocab.consent), sorted(vocab.channels), sorted(vocab.teams)
+    base, stage = customer_row(inputs=DecisionInputs(customer), at=at)
+    # The vocabularies from their per-process cache: no query of their own.
+    categories, channels, teams = (sorted(vocabulary_keys(vocabulary=name)) for name in ("category", "channel", "team"))
 
     read: dict[int, list[dt.datetime]] = {}
 
