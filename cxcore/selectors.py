@@ -200,25 +200,3 @@ def customer_360(*, customer: Customer, at: dt.datetime | None = None) -> dict[s
     for contribute in _contributors:
         view.update(contribute(customer=customer, at=at))
     return view
-
-
-# -- dashboard panels ------------------------------------------------------------------------------
-
-# The membrane adds its panels (stages, flows, decisions, open tasks, last run) to the dashboard the
-# same way: a panel is called as fn(now=...) and returns context keys the dashboard template renders.
-DashboardPanel = Callable[..., dict[str, Any]]
-_dashboard_panels: list[DashboardPanel] = []
-
-
-def dashboard_panel(fn: DashboardPanel) -> DashboardPanel:
-    """Register `fn` (usable as a decorator); registering the same function twice is a no-op."""
-    if fn not in _dashboard_panels:
-        _dashboard_panels.append(fn)
-    return fn
-
-
-def dashboard_panels(*, now: dt.datetime) -> dict[str, Any]:
-    context: dict[str, Any] = {}
-    for panel in _dashboard_panels:
-        context.update(panel(now=now))
-    return context
