@@ -2,44 +2,60 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cxcore.api import ERROR_SCHEMA, invalid
 from cxcore.authentication import scope_required
 from cxcore.models import Role
+from cxcore.schemas import Field, FieldError, Schema, choice
 from membrane.catalogue import CONTEXTS, facts_for
 
 from . import check_report
 
 
-class StrictCharField(serializers.CharField):
-    """A string and only a string: DRF's CharField would quietly turn 5 or true into text."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class ExpressionCheckRequest(serializers.Serializer):
-    # No max_length: the checker reports an over-long expression with its limit, like any other problem.
-    expression = StrictCharField(allow_blank=True, trim_whitespace=False)
-    context = serializers.ChoiceField(choices=CONTEXTS)
+def _source(value: Any) -> str:
+    # Any text, blank included: the checker reports an over-long or unstorable expression with its
+    # position and limit, like any other problem. A NUL never reaches it (no database takes one).
+    if not isinstance(value, str):
+        raise FieldError("Not a valid string.")
+    if "\x00" in value:
+        raise FieldError("Null characters are not allowed.")
+    return value
 
 
-class ExpressionProblemSerializer(serializers.Serializer):
-    line = serializers.IntegerField()
-    column = serializers.IntegerField()
-    message = serializers.CharField()
-    suggestion = serializers.CharField(required=False)
-
-
-class ExpressionCheckResult(serializers.Serializer):
-    ok = serializers.BooleanField()
-    facts = serializers.ListField(child=serializers.CharField(), required=False)
-    errors = ExpressionProblemSerializer(many=True, required=False)
+CHECK = Schema(
+    {
+        "expression": Field(_source, {"type": "string", "description": "The expression, as typed."}, required=True),
+        "context": Field(
+            choice(CONTEXTS),
+            {"type": "string", "enum": list(CONTEXTS), "description": "Which facts it may read."},
+            required=True,
+        ),
+    }
+)
+_PROBLEM = {
+    "type": "object",
+    "properties": {
+        "line": {"type": "integer"},
+        "column": {"type": "integer"},
+        "message": {"type": "string"},
+        "suggestion": {"type": "string"},
+    },
+    "required": ["line", "column", "message"],
+}
+_REPORT = {
+    "type": "object",
+    "properties": {
+        "ok": {"type": "boolean"},
+        "facts": {"type": "array", "items": {"type": "string"}, "description": "When ok: the facts it reads."},
+        "errors": {"type": "array", "items": _PROBLEM, "description": "When not ok: every problem."},
+    },
+    "required": ["ok"],
+}
 
 
 class ExpressionCheckView(APIView):
@@ -48,9 +64,13 @@ class ExpressionCheckView(APIView):
     # Reads nothing but the catalogue, yet like every endpoint it needs a scope or a console role.
     permission_classes = [scope_required("read", console_roles=tuple(Role.values))]
 
-    @extend_schema(request=ExpressionCheckRequest, responses=ExpressionCheckResult)
+    @extend_schema(
+        request={"application/json": CHECK.openapi()},
+        responses={200: OpenApiResponse(_REPORT), 400: OpenApiResponse(ERROR_SCHEMA, description="Invalid body.")},
+    )
     def post(self, request):
-        body = ExpressionCheckRequest(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
-        return Response(check_report(data["expression"], facts_for(data["context"])))
+        errors: list[dict] = []
+        body = CHECK.validate(request.data, errors=errors)
+        if body is None:
+            return invalid("Invalid input.", errors)
+        return Response(check_report(body["expression"], facts_for(body["context"])))

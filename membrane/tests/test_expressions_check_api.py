@@ -80,10 +80,11 @@ def test_too_long_is_a_problem_not_a_bad_request(api, token):
         ({"expression": "eta_given", "context": "campaign"}, "context"),
     ],
 )
-def test_missing_or_ill_typed_body_is_400(api, token, body, field):
+def test_missing_or_ill_typed_body_is_400_in_the_apis_error_shape(api, token, body, field):
     response = api(token).post(URL, body)
     assert response.status_code == 400
-    assert field in response.json()["errors"]
+    (error,) = response.json()["errors"]
+    assert (error["index"], error["field"]) == (None, field) and error["message"]
 
 
 def test_a_body_that_is_not_an_object_is_400(api, token):
