@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Subquery
 
 from membrane.models.principles import AuditAction, PrincipleAudit, PrincipleVersion, VersionStatus
+from membrane.principles.conditions import condition_compile
 from membrane.principles.scope import Scope
 from membrane.rules_cache import CompiledCache, PublishedStamp
 
@@ -245,8 +246,6 @@ def ruleset_invalidate() -> None:
 
 
 def compile_version(version) -> CompiledPrinciple:
-    from membrane.principles.conditions import condition_compile
-
     condition = condition_compile(version.condition)
     return CompiledPrinciple(
         principle_id=version.principle_id,
