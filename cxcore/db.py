@@ -7,7 +7,9 @@ customer), and neither is the database's answer:
   once per process, with a `Slot` where each request's value goes, and fills the slots in on each
   run. Its rows get what the ORM applies to each column (JSON decoded, SQLite's datetimes parsed).
   `around` puts a query inside a larger statement; `side_by_side` runs several lookups of a row
-  each in one round trip. This is the one way the project runs such statements.
+  each in one round trip. Every read on the hot path is one (the token's lookup, the decision's);
+  the one hot write, the decision log's INSERT, runs a statement written once from the model's
+  fields on `hot_cursor` directly, as the event-time path's batch reads do for binary loading.
 - Django's psycopg 3 backend binds parameters on the client, so every statement is parsed and
   planned anew. `hot_cursor` binds on the server instead, so psycopg prepares a statement once a
   connection has run it `prepare_threshold` times (DATABASES OPTIONS; DB_PREPARE_THRESHOLD in the
