@@ -252,15 +252,28 @@ class _OfKinds(Fold):
         return f"{kind_is(self.kinds)} AND s.direction = {literal(self.direction)}"
 
 
-@dataclass(frozen=True)
-class CountInWindow(_OfKinds):
-    """Signals of `kinds` in the last `days` days (T - days < occurred_at <= T)."""
+class WindowCount:
+    """A count over the last `days` days whose per-customer aggregate keeps, as `<key>_from`, the earliest
+    signal it counted: the stored row expires when that signal leaves the window."""
 
     days: int
 
     @property
     def window_days(self) -> int:
         return self.days
+
+    def stored(self, d: Dialect, key: str) -> str:
+        return f"COALESCE(kc.{key}, 0)"
+
+    def expiries(self, d: Dialect, key: str) -> list[str]:
+        return [f"{d.epoch_us(f'kc.{key}_from')} + {self.days} * {DAY_US}"]
+
+
+@dataclass(frozen=True)
+class CountInWindow(WindowCount, _OfKinds):
+    """Signals of `kinds` in the last `days` days (T - days < occurred_at <= T)."""
+
+    days: int
 
     def python(self, customer, summary: Summary, at: dt.datetime) -> int:
         since = window_since(at, self.days)
@@ -285,12 +298,6 @@ class CountInWindow(_OfKinds):
 
     def level2(self, d: Dialect, key: str) -> dict[str, str]:
         return {key: total(key), f"{key}_from": f"MIN({key}_from)"}
-
-    def stored(self, d: Dialect, key: str) -> str:
-        return f"COALESCE(kc.{key}, 0)"
-
-    def expiries(self, d: Dialect, key: str) -> list[str]:
-        return [f"{d.epoch_us(f'kc.{key}_from')} + {self.days} * {DAY_US}"]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,18 @@ from django.db import models
 
 from cxcore.signal_kinds import Severity, SignalKind
 
-from .folds import ISSUE_KEY, OCCURRED_AT, SEVERITY, TICKET_REF, Fold, Summary, days_since, kinds_of, window_since
+from .folds import (
+    ISSUE_KEY,
+    OCCURRED_AT,
+    SEVERITY,
+    TICKET_REF,
+    Fold,
+    Summary,
+    WindowCount,
+    days_since,
+    kinds_of,
+    window_since,
+)
 from .sql import DAY_US, Dialect, count, kind_is, literal, total, window_start
 
 OPENED, REOPENED, RESOLVED, ETA_GIVEN = kinds_of(
@@ -152,15 +163,11 @@ class OpenWithoutEta(_TicketFold):
 
 
 @dataclass(frozen=True)
-class TicketsResolvedInWindow(_TicketFold):
+class TicketsResolvedInWindow(WindowCount, _TicketFold):
     """Distinct tickets with a ticket_resolved in the last `days` days."""
 
     days: int
     clock_from = (RESOLVED,)
-
-    @property
-    def window_days(self) -> int:
-        return self.days
 
     def python(self, customer, summary: Summary, at: dt.datetime) -> int:
         since = window_since(at, self.days)
@@ -176,12 +183,6 @@ class TicketsResolvedInWindow(_TicketFold):
     def level2(self, d: Dialect, key: str) -> dict[str, str]:
         resolved = f"ref <> '' AND resolved_at > {window_start(self.days)}"
         return {key: count(resolved), f"{key}_from": f"MIN(CASE WHEN {resolved} THEN resolved_at END)"}
-
-    def stored(self, d: Dialect, key: str) -> str:
-        return f"COALESCE(kc.{key}, 0)"
-
-    def expiries(self, d: Dialect, key: str) -> list[str]:
-        return [f"{d.epoch_us(f'kc.{key}_from')} + {self.days} * {DAY_US}"]
 
 
 @dataclass(frozen=True)
