@@ -12,6 +12,7 @@ from django.http import Http404
 from cxcore.facts.selectors import row_facts
 from cxcore.models import Role
 from membrane.models.decisions import AgentTask, TaskStatus
+from membrane.principles.conditions import ConditionError, condition_compile
 from membrane.stages.facts import stored_stage_facts
 
 OPEN_SHOWN = 100
@@ -53,7 +54,6 @@ def agent_tasks_done_recent(*, queue: QueueFilter) -> list[AgentTask]:
 
 def _explain(tasks: list[AgentTask], now: dt.datetime) -> None:
     """`task.why`: the facts the prescribing condition reads, with the customer's stored values."""
-    from membrane.principles.conditions import ConditionError, condition_compile
 
     read: dict[int, tuple[str, ...]] = {}
     for task in tasks:

@@ -39,12 +39,16 @@ from django.db.models import CharField, DateTimeField, Exists, IntegerField, Out
 from django.utils import timezone
 
 from cxcore.facts.selectors import fact_expressions, facts_valid_at, row_facts
+from cxcore.facts.set_based import facts_refresh
 from cxcore.models import Customer, CustomerChange, CustomerFacts
+from membrane.catalogue import fact_types_for
 from membrane.decisions.engine import CompiledPrinciple, ruleset_get
 from membrane.decisions.facts import customer_row, interaction_context
 from membrane.decisions.values import DecisionInputs
+from membrane.expressions import check, compile_sql
 from membrane.models.decisions import AgentTask, TaskStatus
-from membrane.stages.facts import stored_stage_facts
+from membrane.models.principles import PrincipleVersion
+from membrane.stages.facts import stage_fact_columns, stored_stage_facts
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -153,7 +157,6 @@ def _sync_customers(customer_ids: Iterable[int], prescribes, at: dt.datetime) ->
 
 def _facts_bring_to(at: dt.datetime) -> None:
     """Stored facts of every customer that give the facts at `at`: the others are computed again."""
-    from cxcore.facts.set_based import facts_refresh
 
     facts_refresh(at=at)
 
@@ -170,7 +173,6 @@ def _population(at: dt.datetime) -> QuerySet:
 
 
 def _columns(at: dt.datetime) -> dict:
-    from membrane.stages.facts import stage_fact_columns
 
     columns: dict = fact_expressions(at=at, prefix="")
     columns.update(stage_fact_columns(as_of=at))
@@ -179,9 +181,6 @@ def _columns(at: dt.datetime) -> dict:
 
 
 def _checked(principle: CompiledPrinciple):
-    from membrane.catalogue import fact_types_for
-    from membrane.expressions import check
-    from membrane.models.principles import PrincipleVersion
 
     source = PrincipleVersion.objects.values_list("condition", flat=True).get(pk=principle.version_id)
     return check(source, fact_types_for("principle"))
@@ -262,7 +261,6 @@ def _sync_principle(principle: CompiledPrinciple, population: QuerySet, at: dt.d
 
 
 def _compile(principle: CompiledPrinciple, at: dt.datetime) -> Q:
-    from membrane.expressions import compile_sql
 
     return compile_sql(_checked(principle), _columns(at))
 

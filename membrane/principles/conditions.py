@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from membrane.catalogue import fact_types_for, facts_for
+from membrane.expressions import ExpressionError, check, compile_python
+
 
 @dataclass(frozen=True)
 class CompiledCondition:
@@ -27,8 +30,6 @@ def problem_text(problem) -> str:
 
 def condition_check(source: str) -> None:
     """A condition being written: checked against the catalogue with the vocabularies' keys as they are now."""
-    from membrane.catalogue import facts_for
-    from membrane.expressions import ExpressionError, check
 
     try:
         check(source, facts_for("principle"))
@@ -42,8 +43,6 @@ def condition_compile(source: str) -> CompiledCondition:
     Its values were checked when it was written (condition_check): a team or stage removed since
     leaves a comparison that never holds, never a published set that no longer compiles.
     """
-    from membrane.catalogue import fact_types_for
-    from membrane.expressions import ExpressionError, check, compile_python
 
     try:
         checked = check(source, fact_types_for("principle"))

@@ -10,6 +10,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from cxcore.models import Role, Team
+from membrane.decisions.engine import ruleset_invalidate
 from membrane.models.principles import (
     AuditAction,
     Principle,
@@ -75,7 +76,6 @@ def _audit(version: PrincipleVersion, actor, action: str, *, at=None, comment: s
 def _ruleset_changed() -> None:
     # The engine caches the compiled published set; drop it now (this process, this transaction)
     # and again once the change is visible to everyone.
-    from membrane.decisions.engine import ruleset_invalidate
 
     ruleset_invalidate()
     transaction.on_commit(ruleset_invalidate)
