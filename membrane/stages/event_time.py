@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -69,18 +70,30 @@ def _replay_customer(
 ) -> tuple[list[TransitionRow], Cursor]:
     """Evaluates the rules at every candidate instant in the range; returns the transitions and the final stage."""
     times = [row[2] for row in rows]
-    clocks = [
-        *signal_clocks(ruleset, [(row[0], row[2]) for row in rows], created_at=customer.created_at),
-        ([cursor.since] if cursor.since else [], stage_offsets(ruleset, cursor.settled)),
-    ]
+    clocks = signal_clocks(ruleset, [(row[0], row[2]) for row in rows], created_at=customer.created_at)
     heap = list(candidate_points(times=times, clocks=clocks, lo=lo, lo_inclusive=lo_inclusive, at=at))
+    # The instants counted from the start of a stage (days_in_stage's constants, the day after one the
+    # rules do not keep) are that stage's: once it is left, no fact changes at them. Evaluated anyway,
+    # they would show the rules a stage entered since before its own next instant, so the history would
+    # depend on which stage came before and on where a run stopped (the stored stage keeps only its own).
+    held = deque(
+        sorted(
+            candidate_points(
+                times=[],
+                clocks=[([cursor.since] if cursor.since else [], stage_offsets(ruleset, cursor.settled))],
+                lo=lo,
+                lo_inclusive=lo_inclusive,
+                at=at,
+            )
+        )
+    )
     # The rules need only the facts they read; a transition records them all.
     read = [(name, fn) for name, fn in FACT_PY.items() if name in ruleset.facts_read]
     heapq.heapify(heap)
     done: set[dt.datetime] = set()
     transitions = []
-    while heap:
-        point = heapq.heappop(heap)
+    while heap or held:
+        point = held.popleft() if held and (not heap or held[0] <= heap[0]) else heapq.heappop(heap)
         if point in done:
             continue
         done.add(point)
@@ -100,10 +113,13 @@ def _replay_customer(
         )
         settled = stage_settled(ruleset, facts, stage, cursor.stage)
         cursor = Cursor(stage, point, cursor.stage, settled)
-        # days_in_stage restarts here: its thresholds become candidate instants.
-        for days in stage_offsets(ruleset, settled):
-            if days * DAY <= at - point:  # not point + days: that can pass year 9999
-                heapq.heappush(heap, point + days * DAY)
+        # days_in_stage restarts here: its thresholds become the candidate instants of the new stage
+        # (in order: the offsets are sorted), and the stage left takes its own with it.
+        held = deque(
+            point + days * DAY
+            for days in stage_offsets(ruleset, settled)
+            if days * DAY <= at - point  # not point + days: that can pass year 9999
+        )
     return transitions, cursor
 
 
