@@ -1,15 +1,13 @@
-from django.urls import path
+from django.urls import include, path
 
 from .decisions import api as decisions_api
 from .expressions import api as expressions_api
-from .principles import api as principles_api
 from .stages import api as stages_api
 
 urlpatterns = [
     path("expressions/check", expressions_api.ExpressionCheckView.as_view(), name="api-expressions-check"),
     path("decisions", decisions_api.DecisionView.as_view(), name="api-decisions"),
     path("decisions/batch", decisions_api.DecisionBatchView.as_view(), name="api-decisions-batch"),
-    path("principles", principles_api.PrincipleListView.as_view(), name="api-principles"),
-    path("principles/<slug:slug>", principles_api.PrincipleDetailView.as_view(), name="api-principle"),
+    path("", include("membrane.principles.api_urls")),
     path("stages", stages_api.StagesView.as_view(), name="api-stages"),
 ]

@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from .actions import views as actions_views
 from .decisions import views as decisions_views
-from .principles import views as principles_views
 from .runs import views as runs_views
 from .stages import views as stages_views
 
 urlpatterns = [
-    path("principles/", principles_views.principle_list, name="principles"),
-    path("principles/<slug:slug>/", principles_views.principle_detail, name="principle"),
+    path("principles/", include("membrane.principles.urls")),
     path("decisions/", decisions_views.decision_log, name="decisions"),
     path("stages/", stages_views.stage_rules, name="stages"),
     path("stages/<slug:key>/", stages_views.stage_customers, name="stage-customers"),

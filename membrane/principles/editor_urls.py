@@ -1,0 +1,3 @@
+"""The principle editor's routes: writing a version, its examples, and their live checks."""
+
+urlpatterns: list = []
