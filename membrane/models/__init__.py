@@ -8,5 +8,6 @@ from .stages import (  # noqa: E402,F401
     StageDefinition,
     StageRule,
     StageRuleSet,
+    StageRuleSetAudit,
     StageTransition,
 )

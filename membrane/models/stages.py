@@ -30,6 +30,7 @@ class StageDefinition(models.Model):
 
 class RuleSetStatus(models.TextChoices):
     DRAFT = "draft", "draft"
+    IN_REVIEW = "in_review", "in review"
     PUBLISHED = "published", "published"
     SUPERSEDED = "superseded", "superseded"
 
@@ -42,8 +43,27 @@ class StageRuleSet(models.Model):
     default_stage = models.CharField(max_length=40)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     change_note = models.TextField(blank=True)
+    # Examples checked against the draft's rules: `{"name", "facts": {...}, "expect_stage"}`; a failing
+    # one blocks publishing, as for principles.
+    examples = models.JSONField(default=list, blank=True)
+    # The reviewer's comment when the version was sent back to draft.
+    review_comment = models.TextField(blank=True)
+    # Optimistic locking, as for principle versions: an edit made on a stale copy is refused.
+    lock_version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # A rollback publishes a copy of an older version; this names the original.
+    copied_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-number"]
@@ -72,6 +92,23 @@ class StageRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.stage}: {self.condition}"
+
+
+class StageRuleSetAudit(models.Model):
+    """Who did what to which version of the stage rules, when; written by membrane.stages.authoring only."""
+
+    ruleset = models.ForeignKey(StageRuleSet, on_delete=models.CASCADE, related_name="audit")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    # The same steps as a principle version's (membrane.models.principles.AuditAction).
+    action = models.CharField(max_length=10)
+    at = models.DateTimeField()
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor or 'system'} {self.action} {self.ruleset} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class CustomerStage(models.Model):
