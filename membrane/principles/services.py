@@ -5,11 +5,14 @@ The API, the console and the admin all call these; none of them holds a rule of 
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
 from cxcore.models import Role, Team
+from cxcore.schemas import FieldError, text
 from membrane.decisions.engine import ruleset_invalidate
 from membrane.models.principles import (
     AuditAction,
@@ -20,7 +23,7 @@ from membrane.models.principles import (
 )
 
 from .schemas import version_fields_check
-from .tests_runner import examples_failures_text, examples_run
+from .tests_runner import ExampleResult, examples_failures_text, examples_run
 
 EDITABLE_FIELDS = (
     "categories",
@@ -44,11 +47,26 @@ class NotAllowed(PrincipleError):
 
 
 class ConflictError(PrincipleError):
-    pass
+    """An edit made on a stale copy: who saved since, when, and the audit rows of what changed since the copy
+    (an edit's comment names the fields it changed)."""
+
+    def __init__(self, message: str, *, saved_by: str, saved_at, changes: list[PrincipleAudit]):
+        super().__init__(message)
+        self.saved_by = saved_by
+        self.saved_at = saved_at
+        self.changes = changes
 
 
 class InvalidTransition(PrincipleError):
     pass
+
+
+class ExamplesFailing(InvalidTransition):
+    """Publishing refused because examples fail; `failing` names each with what it expected and got."""
+
+    def __init__(self, message: str, *, failing: list[ExampleResult]):
+        super().__init__(message)
+        self.failing = failing
 
 
 class InvalidVersion(PrincipleError):
@@ -90,6 +108,29 @@ def version_fields_clean(fields: dict) -> dict:
     return cleaned
 
 
+def _principle_errors(*, slug, title, rationale) -> dict[str, str]:
+    """The principle's own fields (not its version's), every problem by name."""
+    errors = {}
+    for name, value, parse in (
+        ("slug", slug, text(80)),
+        ("title", title, text(200)),
+        ("rationale", rationale, text(20_000, blank=True)),
+    ):
+        try:
+            parse(value)
+        except FieldError as error:
+            errors[name] = str(error)
+    if "slug" not in errors:
+        try:
+            validate_slug(slug)
+        except ValidationError:
+            errors["slug"] = "letters, digits, hyphens and underscores only"
+        else:
+            if Principle.objects.filter(slug=slug).exists():
+                errors["slug"] = f"a principle '{slug}' already exists"
+    return errors
+
+
 def principle_create(
     *,
     actor,
@@ -107,14 +148,13 @@ def principle_create(
     examples: list | None = None,
     change_note: str = "",
 ) -> PrincipleVersion:
-    """A new principle with its first version, a draft."""
+    """A new principle with its first version, a draft; InvalidVersion names every bad field at once."""
     _require_manager(actor, "create principles")
     team = team or actor.team
+    errors = _principle_errors(slug=slug, title=title, rationale=rationale)
     if team is None:
-        raise InvalidVersion({"team": "a principle needs an owning team"})
-    if Principle.objects.filter(slug=slug).exists():
-        raise InvalidVersion({"slug": f"a principle '{slug}' already exists"})
-    fields = version_fields_clean(
+        errors["team"] = "a principle needs an owning team"
+    fields, version_errors = version_fields_check(
         {
             "categories": categories or [],
             "channels": channels or [],
@@ -127,6 +167,9 @@ def principle_create(
             "change_note": change_note,
         }
     )
+    errors.update(version_errors)
+    if errors:
+        raise InvalidVersion(errors)
     with transaction.atomic():
         principle = Principle.objects.create(slug=slug, title=title, rationale=rationale, team=team)
         version = PrincipleVersion.objects.create(
@@ -176,16 +219,49 @@ def principle_version_update(*, version: PrincipleVersion, actor, lock_version: 
                 (current.updated_by.get_full_name() or current.updated_by.username) if current.updated_by else "Someone"
             )
             when = timezone.localtime(current.updated_at).strftime("%H:%M")
-            raise ConflictError(f"{who} saved this draft at {when}; reload")
+            raise ConflictError(
+                f"{who} saved this draft at {when}; reload",
+                saved_by=who,
+                saved_at=current.updated_at,
+                changes=_changes_since(current, lock_version),
+            )
         fields = version_fields_clean({**{name: getattr(current, name) for name in EDITABLE_FIELDS}, **changes})
+        changed = [name for name in EDITABLE_FIELDS if fields[name] != getattr(current, name)]
         for name in EDITABLE_FIELDS:
             setattr(current, name, fields[name])
         current.updated_by = actor
         current.lock_version = F("lock_version") + 1
         current.save(update_fields=[*EDITABLE_FIELDS, "updated_by", "lock_version", "updated_at"])
         current.refresh_from_db()
-        _audit(current, actor, AuditAction.EDIT)
+        _audit(current, actor, AuditAction.EDIT, comment=f"changed {', '.join(changed)}" if changed else "")
     return current
+
+
+def _changes_since(version: PrincipleVersion, lock_version: int) -> list[PrincipleAudit]:
+    """The audit rows of what moved a draft on from `lock_version`, oldest first: each edit and each rejection
+    bumps it by one, so they are the newest (current - lock_version) of those rows."""
+    missed = max(version.lock_version - lock_version, 0)
+    rows = PrincipleAudit.objects.filter(version=version, action__in=(AuditAction.EDIT, AuditAction.REJECT))
+    return list(reversed(rows.select_related("actor").order_by("-id")[:missed]))
+
+
+def principle_version_draft_from_latest(*, principle: Principle, actor, **changes) -> PrincipleVersion:
+    """A new draft copied from the principle's latest version with `changes` applied; nothing is stored when
+    they are invalid (InvalidVersion names every bad field)."""
+    _require_manager(actor, "edit principles")
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidVersion({name: "cannot be edited" for name in sorted(unknown)})
+    with transaction.atomic():
+        principle = Principle.objects.select_for_update().get(pk=principle.pk)
+        latest = principle.versions.order_by("-number").first()
+        copied = {name: getattr(latest, name) for name in EDITABLE_FIELDS if name != "change_note"}
+        fields = version_fields_clean({**copied, "change_note": "", **changes})
+        draft = PrincipleVersion.objects.create(
+            principle=principle, number=latest.number + 1, author=actor, updated_by=actor, **fields
+        )
+        _audit(draft, actor, AuditAction.CREATE, comment=f"from v{latest.number}")
+    return draft
 
 
 def _transition(version: PrincipleVersion, expected: str, doing: str) -> PrincipleVersion:
@@ -279,7 +355,8 @@ def _publish(current: PrincipleVersion, actor, *, now) -> None:
     results = examples_run(current)
     failures = examples_failures_text(results)
     if failures:
-        raise InvalidTransition(f"Cannot publish v{current.number}: {failures}.")
+        failing = [result for result in results if not result.passed]
+        raise ExamplesFailing(f"Cannot publish v{current.number}: {failures}.", failing=failing)
     previous = PrincipleVersion.objects.select_for_update().filter(
         principle_id=current.principle_id, status=VersionStatus.PUBLISHED
     )
