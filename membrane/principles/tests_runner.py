@@ -173,4 +173,7 @@ def examples_failures_text(results: list[ExampleResult]) -> str:
     )
 
 
-__all__ = ["ConditionError", "ExampleResult", "examples_run", "examples_validate"]
+# The stage rules' examples check their facts the same way (membrane.stages.authoring).
+fact_values_parser = _fact_values
+
+__all__ = ["ConditionError", "ExampleResult", "examples_run", "examples_validate", "fact_values_parser"]

@@ -140,31 +140,38 @@ def _day_constants(node: Node) -> set[int] | None:
     return offsets
 
 
-def _compile(ruleset: StageRuleSet) -> CompiledRuleSet:
+def rules_compile(*, number: int, default_stage: str, rules: list[tuple[int, str, str]]) -> CompiledRuleSet:
+    """Rules as (position, stage, condition), in order, compiled as a rule set, stored or not (the editor checks
+    a draft's examples as it is typed); raises ExpressionError for a condition that does not check."""
     facts = fact_types_for("stage_rule")
-    rules = []
-    for rule in ruleset.rules.order_by("position"):
-        checked = check(rule.condition, facts)
-        rules.append(CompiledRule(rule.position, rule.stage, rule.condition, compile_python(checked), checked))
-    signal_clocks, stage_day_offsets = time_offsets(rules)
+    compiled = []
+    for position, stage, condition in rules:
+        checked = check(condition, facts)
+        compiled.append(CompiledRule(position, stage, condition, compile_python(checked), checked))
+    signal_clocks, stage_day_offsets = time_offsets(compiled)
     return CompiledRuleSet(
-        number=ruleset.number,
-        default_stage=ruleset.default_stage,
-        rules=tuple(rules),
+        number=number,
+        default_stage=default_stage,
+        rules=tuple(compiled),
         signal_clocks=signal_clocks,
         stage_day_offsets=stage_day_offsets,
-        facts_read=frozenset(name for rule in rules for name in rule.checked.facts_read),
+        facts_read=frozenset(name for rule in compiled for name in rule.checked.facts_read),
     )
 
 
-# Every version compiled in this process, by its identity (id, number, published_at): a published or retired
-# version never changes; a draft does, and is compiled afresh each time.
+def _compile(ruleset: StageRuleSet) -> CompiledRuleSet:
+    rules = ruleset.rules.order_by("position").values_list("position", "stage", "condition")
+    return rules_compile(number=ruleset.number, default_stage=ruleset.default_stage, rules=list(rules))
+
+
+# Every version compiled in this process, by its identity (id, number, published_at): a version once published
+# never changes; one never published may (a draft, or one in review sent back to draft), and is compiled afresh.
 _compiled: CompiledCache[CompiledRuleSet] = CompiledCache()
 
 
 def ruleset_compile(ruleset: StageRuleSet) -> CompiledRuleSet:
-    """A published version never changes, so its compiled form is kept per version."""
-    if ruleset.status == RuleSetStatus.DRAFT:
+    """A version once published never changes, so its compiled form is kept per version."""
+    if ruleset.published_at is None:
         return _compile(ruleset)
     key = (ruleset.pk, ruleset.number, ruleset.published_at)
     return _compiled.get(key) or _compiled.put(key, _compile(ruleset))

@@ -194,3 +194,33 @@ def stages_evaluate_range(
             if cursor.description:
                 customers, transitions = cursor.fetchone()
     return customers, transitions, refreshed
+
+
+def stage_moves(*, ruleset: CompiledRuleSet, at: dt.datetime) -> list[tuple[str | None, str, int]]:
+    """(stage held, stage under `ruleset`, customers) over everyone whose relationship has begun by `at`, from
+    their stored facts and stages: how a draft of the stage rules would move the population if published now.
+
+    The stored facts are read as they are (as of the last run, their day counts as of `at`): a preview, set-based
+    in one GROUP BY, not an evaluation; publishing queues the full run that brings everyone to the new rules.
+    """
+    d = Dialect(connection.vendor)
+    case, params = _rules_case_sql(
+        ruleset=ruleset,
+        alias="st",
+        stage="st.old_stage",
+        previous="st.old_previous",
+        days_in_stage=_days_since("st.old_since", at=at),
+        prefix="rule",
+    )
+    params.update(facts_params(d.vendor, at=at))
+    names = [fact.name for fact in CXCORE_FACTS]
+    facts = stored_facts_sql(d.vendor, "f")
+    held = f"""SELECT {", ".join(f"{facts[name]} AS {name}" for name in names)},
+            cs.stage AS old_stage, cs.since AS old_since, cs.previous_stage AS old_previous
+        FROM {CustomerFacts._meta.db_table} f LEFT JOIN {CustomerStage._meta.db_table} cs
+            ON cs.customer_id = f.customer_id
+        WHERE f.{TENURE_START} <= %(at)s"""
+    statement = f"SELECT st.old_stage, {case} AS new_stage, count(*) FROM ({held}) st GROUP BY 1, 2"
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return [(old, new, n) for old, new, n in cursor.fetchall()]
