@@ -2,9 +2,22 @@
 
 from django.urls import path
 
-from . import api
+from . import api, api_write
 
+# The impact endpoint (versions/<n>/impact, a GET) goes above the step route, which answers any other word
+# after a version with 404 "unknown step".
 urlpatterns = [
-    path("principles", api.PrincipleListView.as_view(), name="api-principles"),
+    path("principles", api_write.PrincipleListCreateView.as_view(), name="api-principles"),
     path("principles/<slug:slug>", api.PrincipleDetailView.as_view(), name="api-principle"),
+    path("principles/<slug:slug>/versions", api_write.PrincipleDraftView.as_view(), name="api-principle-versions"),
+    path(
+        "principles/<slug:slug>/versions/<int:number>",
+        api_write.PrincipleVersionView.as_view(),
+        name="api-principle-version",
+    ),
+    path(
+        "principles/<slug:slug>/versions/<int:number>/<str:step>",
+        api_write.PrincipleStepView.as_view(),
+        name="api-principle-step",
+    ),
 ]

@@ -80,6 +80,11 @@ def _require_manager(actor, doing: str) -> None:
         raise NotAllowed(f"Only a CX manager can {doing}.")
 
 
+def author_check(actor) -> None:
+    """NotAllowed unless `actor` may write principles at all (create, edit, submit): a CX manager."""
+    _require_manager(actor, "write principles")
+
+
 def _audit(version: PrincipleVersion, actor, action: str, *, at=None, comment: str = "") -> None:
     PrincipleAudit.objects.create(
         principle_id=version.principle_id,
@@ -108,7 +113,7 @@ def version_fields_clean(fields: dict) -> dict:
     return cleaned
 
 
-def _principle_errors(*, slug, title, rationale) -> dict[str, str]:
+def principle_fields_check(*, slug, title, rationale) -> dict[str, str]:
     """The principle's own fields (not its version's), every problem by name."""
     errors = {}
     for name, value, parse in (
@@ -151,7 +156,7 @@ def principle_create(
     """A new principle with its first version, a draft; InvalidVersion names every bad field at once."""
     _require_manager(actor, "create principles")
     team = team or actor.team
-    errors = _principle_errors(slug=slug, title=title, rationale=rationale)
+    errors = principle_fields_check(slug=slug, title=title, rationale=rationale)
     if team is None:
         errors["team"] = "a principle needs an owning team"
     fields, version_errors = version_fields_check(
