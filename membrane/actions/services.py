@@ -38,7 +38,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import CharField, DateTimeField, Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
-from cxcore.facts.selectors import fact_expressions, facts_valid_at, row_facts
+from cxcore.facts.selectors import facts_valid_at, row_facts
 from cxcore.facts.set_based import facts_refresh
 from cxcore.models import Customer, CustomerChange, CustomerFacts
 from membrane.catalogue import fact_types_for
@@ -48,7 +48,8 @@ from membrane.decisions.values import DecisionInputs
 from membrane.expressions import check, compile_sql
 from membrane.models.decisions import AgentTask, TaskStatus
 from membrane.models.principles import PrincipleVersion
-from membrane.stages.facts import stage_fact_columns, stored_stage_facts
+from membrane.stages.facts import stored_stage_facts
+from membrane.stored_facts import LOCAL_TIME, stored_fact_columns
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -56,8 +57,6 @@ CHUNK = 500
 FACTS_CHUNK = 10_000
 # Interaction facts: none exists when a sync asks which actions a customer needs.
 NO_INTERACTION = ("team", "category", "channel")
-# Interaction facts that depend on the customer's timezone: evaluated in Python.
-LOCAL_TIME = ("local_hour", "weekday")
 
 
 @dataclass
@@ -174,8 +173,7 @@ def _population(at: dt.datetime) -> QuerySet:
 
 def _columns(at: dt.datetime) -> dict:
 
-    columns: dict = fact_expressions(at=at, prefix="")
-    columns.update(stage_fact_columns(as_of=at))
+    columns = stored_fact_columns(at=at)
     columns.update({name: Value(None, output_field=CharField()) for name in NO_INTERACTION})
     return columns
 

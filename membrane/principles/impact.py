@@ -1,0 +1,298 @@
+"""What a condition matches and what a version would change, set-based over the stored facts (DESIGN.md 7, 9).
+
+Both read every customer's stored fact row (CustomerFacts) joined with their stored stage, as the last
+evaluation left them, with the "days since" facts counted to `at` (default now): the population the
+daily run keeps current. A customer never evaluated has no stored row and is not counted.
+
+`condition_match_count` counts the customers a condition holds for, with no interaction (team,
+category and channel are null; local_hour and weekday are the customer's own at `at`).
+
+`version_impact` compares the published set with the set in which `version` replaces its principle's
+published version (or joins it, when none is published; `retire=True`: the principle leaves it). Each
+condition that can matter becomes one boolean column, with consent per channel, in ONE `GROUP BY` over
+the population; each distinct pattern of those columns is then decided before and after by the
+decision engine's own rule (`engine.evaluate` over rulesets built by `Ruleset.build`: consent first
+and not overridable, then the allow/suppress of highest priority in scope whose condition holds, a
+tie to suppress). Caps are not included: whether a cap suppresses depends on each customer's
+contact history, not on their facts, so the verdicts compared are those before step 3 of the rule.
+A customer counts once per category and channel when their verdict changes for at least one team.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from itertools import product
+
+from django.db.models import BooleanField, Case, CharField, Count, Max, Min, Q, Value, When
+from django.utils import timezone
+
+from cxcore.models import Category, Channel, Customer, CustomerFacts, Team
+from membrane.catalogue import fact_types_for, facts_for
+from membrane.decisions.engine import CompiledPrinciple, Ruleset, compile_version, evaluate
+from membrane.expressions import Checked, ExpressionError, Problem, check, compile_sql
+from membrane.models.principles import PrincipleVersion, VersionStatus
+from membrane.principles.conditions import ConditionError
+from membrane.stored_facts import LOCAL_TIME, customer_timezones, local_time_columns, stored_fact_columns
+
+INTERACTION = ("team", "category", "channel")
+EXAMPLES = 5
+DECIDING = ("allow", "suppress")
+
+
+def _population():
+    return CustomerFacts.objects.order_by()
+
+
+def _columns(checked: Checked, at: dt.datetime, interaction: Mapping[str, str | None]) -> dict:
+    columns = stored_fact_columns(at=at)
+    columns.update({name: Value(interaction.get(name), output_field=CharField()) for name in INTERACTION})
+    if any(name in LOCAL_TIME for name in checked.facts_read):
+        columns.update(local_time_columns(at=at, timezones=customer_timezones()))
+    return columns
+
+
+def _holds(checked: Checked, at: dt.datetime, interaction: Mapping[str, str | None]) -> Case:
+    """The condition as a never-null boolean column."""
+    q = compile_sql(checked, _columns(checked, at, interaction))
+    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def condition_match_count(*, condition: str, context: str = "principle", at: dt.datetime | None = None) -> int:
+    """How many customers `condition` (an expression of `context`) holds for at `at`; ConditionError if invalid."""
+    if not isinstance(condition, str):
+        raise ConditionError([Problem(1, 1, "must be a string: an expression")])
+    try:
+        checked = check(condition, facts_for(context))
+    except ExpressionError as error:
+        raise ConditionError(list(error.problems)) from None
+    at = at or timezone.now()
+    return _population().filter(compile_sql(checked, _columns(checked, at, {}))).count()
+
+
+# --- the impact of a version --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """A principle taking part in the comparison: compiled for the engine, checked for SQL."""
+
+    compiled: CompiledPrinciple
+    checked: Checked
+
+    @property
+    def key(self) -> int:
+        return self.compiled.version_id
+
+    def interaction_read(self) -> tuple[str, ...]:
+        return tuple(name for name in INTERACTION if name in self.checked.facts_read)
+
+
+def _rule(version: PrincipleVersion) -> _Rule:
+    compiled = compile_version(version)
+    return _Rule(compiled, check(version.condition, fact_types_for("principle")))
+
+
+@dataclass(frozen=True)
+class _Sides:
+    before: tuple[_Rule, ...]  # the published allow/suppress principles
+    after: tuple[_Rule, ...]  # the same with the version in its principle's place
+    old: _Rule | None  # the principle's published version
+    new: _Rule | None  # the version (None for a retire preview)
+
+
+def _sides(version: PrincipleVersion, retire: bool) -> _Sides:
+    published = [
+        _rule(v)
+        for v in PrincipleVersion.objects.filter(status=VersionStatus.PUBLISHED)
+        .select_related("principle")
+        .order_by("pk")
+    ]
+    old = next((r for r in published if r.compiled.principle_id == version.principle_id), None)
+    if retire:
+        new = None
+    elif old is not None and old.compiled.version_id == version.pk:
+        new = old
+    else:
+        new = _rule(version)
+    others = [r for r in published if r.compiled.principle_id != version.principle_id]
+    deciding = lambda rules: tuple(r for r in rules if r.compiled.effect in DECIDING)  # noqa: E731
+    return _Sides(
+        before=deciding([*others, *([old] if old else [])]),
+        after=deciding([*others, *([new] if new else [])]),
+        old=old,
+        new=new,
+    )
+
+
+@dataclass(frozen=True)
+class _Combo:
+    team: str
+    category: str
+    channel: str
+    consent_required: bool
+
+
+def _combos() -> list[_Combo]:
+    categories = dict(Category.objects.values_list("key", "requires_consent"))
+    teams = list(Team.objects.values_list("key", flat=True))
+    channels = list(Channel.objects.values_list("key", flat=True))
+    return [
+        _Combo(team, category, channel, categories[category])
+        for category, channel, team in product(sorted(categories), sorted(channels), sorted(teams))
+    ]
+
+
+class _Columns:
+    """The boolean columns of the GROUP BY: one per (rule, values of the interaction facts it reads)."""
+
+    def __init__(self, at: dt.datetime):
+        self.at = at
+        self.names: dict[tuple, str] = {}
+        self.expressions: dict[str, Case] = {}
+
+    def of(self, rule: _Rule, interaction: Mapping[str, str | None]) -> str:
+        values = tuple((name, interaction.get(name)) for name in rule.interaction_read())
+        key = (rule.key, values)
+        name = self.names.get(key)
+        if name is None:
+            name = self.names[key] = f"c{len(self.names)}"
+            self.expressions[name] = _holds(rule.checked, self.at, dict(values))
+        return name
+
+
+def _keyed(rules: tuple[_Rule, ...]) -> Ruleset:
+    """The rules as a ruleset whose predicates read a row of {rule key: holds}: the engine ranks and scopes them."""
+    return Ruleset.build([replace(r.compiled, predicate=operator.itemgetter(r.key)) for r in rules])
+
+
+def _verdict(ruleset: Ruleset, row: Mapping, combo: _Combo) -> str:
+    """Step 2 of the rule (step 1, consent, is the caller's): the first ranked allow/suppress in scope that holds."""
+    deciding = evaluate(ruleset, row, team=combo.team, category=combo.category, channel=combo.channel).deciding
+    return "suppress" if deciding is not None and deciding.effect == "suppress" else "allow"
+
+
+def version_impact(*, version: PrincipleVersion, at: dt.datetime | None = None, retire: bool = False) -> dict:
+    """This version against the published set over the current population, in the API's shape (DESIGN.md 9)."""
+    at = at or timezone.now()
+    sides = _sides(version, retire)
+    before, after = _keyed(sides.before), _keyed(sides.after)
+    by_key = {r.key: r for r in (*sides.before, *sides.after)}
+    columns = _Columns(at)
+    # Only interactions in scope of the principle's old or new version can change verdict.
+    changing = [r.compiled for r in (sides.old, sides.new) if r is not None and r.compiled.effect in DECIDING]
+    combos = [
+        c
+        for c in _combos()
+        if any(p.scope.covers(team=c.team, category=c.category, channel=c.channel) for p in changing)
+    ]
+    plans = []  # per combo: the column each rule in scope reads there
+    for combo in combos:
+        interaction = {"team": combo.team, "category": combo.category, "channel": combo.channel}
+        keys, signature = {}, []
+        for ruleset in (before, after):
+            scoped, _ = ruleset.scoped(team=combo.team, category=combo.category, channel=combo.channel)
+            signature.append(tuple(p.version_id for p in scoped))
+            for p in scoped:
+                keys[p.version_id] = columns.of(by_key[p.version_id], interaction)
+        plans.append((combo, keys, tuple(signature)))
+    actions = [r for r in (sides.old, sides.new) if r is not None and r.compiled.effect == "prescribe"]
+    action_columns = {r.key: columns.of(r, {}) for r in actions}
+    consent_columns = {
+        channel: f"k{n}" for n, channel in enumerate(sorted({c.channel for c, _, _ in plans if c.consent_required}))
+    }
+    annotations = dict(columns.expressions)
+    annotations.update(
+        {
+            name: Case(
+                When(Q(**{f"customer__consent__{channel}": True}), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+            for channel, name in consent_columns.items()
+        }
+    )
+    group = list(annotations)
+    if group:
+        rows = list(
+            _population()
+            .annotate(**annotations)
+            .values(*group)
+            .annotate(n=Count("pk"), first=Min("customer_id"), last=Max("customer_id"))
+            .order_by()
+        )
+    else:
+        rows = [{"n": _population().count(), "first": None, "last": None}]
+    return _answer(at, sides, plans, before, after, consent_columns, action_columns, rows)
+
+
+def _answer(at, sides, plans, before, after, consent_columns, action_columns, rows) -> dict:
+    changes: dict[tuple[str, str], dict] = {}
+    examples: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    memo: dict = {}
+    for row in rows:
+        moved: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for combo, keys, signature in plans:
+            if combo.consent_required and not row[consent_columns[combo.channel]]:
+                continue  # suppressed by consent before and after
+            values = {rule_key: row[column] for rule_key, column in keys.items()}
+            # The verdicts depend on the ranked principles in scope (the signature) and their columns alone.
+            memo_key = (signature, tuple(values.items()))
+            verdicts = memo.get(memo_key)
+            if verdicts is None:
+                verdicts = memo[memo_key] = (_verdict(before, values, combo), _verdict(after, values, combo))
+            if verdicts[0] != verdicts[1]:
+                moved[(combo.category, combo.channel)].add(f"{verdicts[0]}_to_{verdicts[1]}")
+        for pair, kinds in moved.items():
+            entry = changes.setdefault(
+                pair, {"category": pair[0], "channel": pair[1], "allow_to_suppress": 0, "suppress_to_allow": 0}
+            )
+            for kind in kinds:
+                entry[kind] += row["n"]
+            examples[pair].append((row["n"], row["first"], row["last"]))
+    ids = {}
+    for pair, found in examples.items():
+        picked = []
+        for _, first, last in sorted(found, key=lambda item: -item[0]):
+            picked.extend(pk for pk in dict.fromkeys((first, last)) if pk is not None)
+        ids[pair] = picked[:EXAMPLES]
+    wanted = [pk for picked in ids.values() for pk in picked]
+    external = dict(Customer.objects.filter(pk__in=wanted).values_list("pk", "external_id"))
+    return {
+        "as_of": at.isoformat(),
+        "customers": sum(row["n"] for row in rows),
+        "caps_included": False,
+        "changes": [
+            {**changes[pair], "examples": [external[pk] for pk in ids[pair] if pk in external]}
+            for pair in sorted(changes)
+        ],
+        "actions": _actions(sides, action_columns, rows),
+        "campaigns": [],
+    }
+
+
+def _actions(sides: _Sides, action_columns: dict[str, str], rows: list[dict]) -> list[dict]:
+    """Prescribed actions gained or lost: customers for whom the action is prescribed after and not before."""
+
+    def prescribed(rule: _Rule | None, row: dict) -> tuple[str, str] | None:
+        if rule is None or rule.key not in action_columns or not row[action_columns[rule.key]]:
+            return None
+        return (rule.compiled.params["action"], rule.compiled.params["team"])
+
+    totals: dict[tuple[str, str], dict] = {}
+    for rule in (sides.old, sides.new):
+        if rule is not None and rule.key in action_columns:
+            key = (rule.compiled.params["action"], rule.compiled.params["team"])
+            totals.setdefault(key, {"action": key[0], "team": key[1], "gained": 0, "lost": 0})
+    for row in rows:
+        was, will = prescribed(sides.old, row), prescribed(sides.new, row)
+        if was == will:
+            continue
+        if will is not None:
+            totals[will]["gained"] += row["n"]
+        if was is not None:
+            totals[was]["lost"] += row["n"]
+    return [totals[key] for key in sorted(totals)]
