@@ -319,6 +319,8 @@ def _require_reviewer(version: PrincipleVersion, actor, doing: str) -> None:
 
 
 def principle_version_approve(*, version: PrincipleVersion, actor) -> PrincipleVersion:
+    # Who may never review is told so whatever the status; the four-eyes rules need the locked row.
+    _require_manager(actor, "approve principles")
     with transaction.atomic():
         current = _transition(version, VersionStatus.IN_REVIEW, "approve")
         _require_reviewer(current, actor, "approve principles")
@@ -333,6 +335,7 @@ def principle_version_reject(*, version: PrincipleVersion, actor, comment: str) 
     """Sends a version in review back to draft, with the reviewer's comment."""
     if not comment or not comment.strip():
         raise InvalidVersion({"comment": "say what to change: a rejection needs a comment"})
+    _require_manager(actor, "reject principles")
     with transaction.atomic():
         current = _transition(version, VersionStatus.IN_REVIEW, "reject")
         _require_reviewer(current, actor, "reject principles")
