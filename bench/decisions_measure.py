@@ -20,7 +20,7 @@ from membrane.decisions.selectors import decision_inputs_read
 from membrane.decisions.services import decision_make
 from membrane.decisions.values import DecisionInputs, Interaction
 
-from .decisions_population import ASKS
+from .decisions_population import ASKS, fresh_signal_ingest
 from .registry import percentile
 
 
@@ -62,19 +62,48 @@ def measure_engine(*, external_ids: list[str], samples: int, rng: random.Random)
     }
 
 
-def measure_decision_make(*, external_ids: list[str], samples: int, rng: random.Random) -> dict[str, float]:
-    """Whole decisions as the API makes them: customer looked up, stage brought up to now, facts, log row."""
+def _decision_ms(external_id: str, interaction: Interaction) -> float:
+    started = time.perf_counter_ns()
+    inputs = decision_inputs_read(external_id=external_id)
+    decision_make(inputs=inputs, interaction=interaction, asked_by="bench")
+    return (time.perf_counter_ns() - started) / 1e6
 
-    def one() -> float:
+
+class FreshSignals:
+    """New signals for customers, each ingested (committed, its customer queued for re-evaluation) just
+    before the decision that is timed, so that decision must bring the stage up to date first."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def send(self, external_id: str) -> None:
+        self.sent += 1
+        fresh_signal_ingest(external_id, n=self.sent)
+
+
+def decisions_timed(
+    *, external_ids: list[str], samples: int, rng: random.Random, fresh: FreshSignals | None = None
+) -> list[float]:
+    """Milliseconds of `samples` whole decisions (customer read, stage brought up to date, facts, rule, log row)
+    about customers drawn from `external_ids`; with `fresh`, each right after a new signal for its customer."""
+    timings = []
+    for _ in range(samples):
         external_id = rng.choice(external_ids)
         interaction = Interaction(*rng.choice(ASKS))
-        started = time.perf_counter_ns()
-        inputs = decision_inputs_read(external_id=external_id)
-        decision_make(inputs=inputs, interaction=interaction, asked_by="bench")
-        return (time.perf_counter_ns() - started) / 1e6
+        if fresh is not None:
+            fresh.send(external_id)
+        timings.append(_decision_ms(external_id, interaction))
+    return timings
 
-    for _ in range(50):  # warm: compiled rules, vocabularies, the connection
-        one()
+
+def summary(timings: list[float]) -> dict[str, float]:
+    return {"median_ms": statistics.median(timings), "p99_ms": percentile(timings, 0.99), "samples": len(timings)}
+
+
+def measure_decision_make(*, external_ids: list[str], samples: int, rng: random.Random) -> dict[str, float]:
+    """Whole decisions as the API makes them about settled customers of the population, beside the units a
+    decision is made of (a round trip, an ORM read, a durable commit) and the queries it runs."""
+    decisions_timed(external_ids=external_ids, samples=50, rng=rng)  # warm: compiled rules, vocabularies
     # Beside it, in the same run: one bare round trip and one ORM read of a customer by external id,
     # the units a decision is made of, so a loaded machine shows as such.
     round_trips, orm_reads = [], []
@@ -93,19 +122,17 @@ def measure_decision_make(*, external_ids: list[str], samples: int, rng: random.
     # decision that other writers on the same server (and disk) slow the most.
     commits = []
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE bench_commit (id bigserial PRIMARY KEY, at timestamptz NOT NULL)")
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_commit (id bigserial PRIMARY KEY, at timestamptz NOT NULL)")
         for _ in range(500):
             started = time.perf_counter_ns()
             cursor.execute("INSERT INTO bench_commit (at) VALUES (now())")
             commits.append((time.perf_counter_ns() - started) / 1e6)
     with CaptureQueriesContext(connection) as captured:
-        for _ in range(20):
-            one()
+        decisions_timed(external_ids=external_ids, samples=20, rng=rng)
     queries = len(captured.captured_queries) / 20
-    timings = [one() for _ in range(samples)]
+    timings = decisions_timed(external_ids=external_ids, samples=samples, rng=rng)
     return {
-        "median_ms": statistics.median(timings),
-        "p99_ms": percentile(timings, 0.99),
+        **summary(timings),
         "queries": queries,
         "round_trip_ms": statistics.median(round_trips),
         "orm_read_ms": statistics.median(orm_reads),

@@ -1,5 +1,6 @@
-"""bench decisions' world: 50 principles published through the real lifecycle services, and customers whose
-signals go through the real ingest service, their stages evaluated up to now."""
+"""bench decisions' world: 50 principles published through the real lifecycle services (scoped as CX managers
+scope them, or all in scope for the worst case), and customers with histories of realistic lengths
+generated in SQL, their stages evaluated up to now."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from django.db import connection
 from django.utils import timezone
 
 from cxcore.ingest import signals_ingest
-from cxcore.models import Customer, Team, User
+from cxcore.models import Team, User
 from membrane.models.principles import PrincipleVersion, VersionStatus
 from membrane.principles import services
-from membrane.runs.services import stages_evaluate_changed
+from membrane.runs.services import stages_evaluate_all
 
 # Who asks about what: the interactions an integrating system really asks about.
 ASKS = [
@@ -73,8 +74,9 @@ def _managers():
     group = Group.objects.get(name="cx_manager")
     users = []
     for username, team in (("bench-author", "cx"), ("bench-reviewer", "service")):
-        user = User.objects.create_user(username=username, team=Team.objects.get(key=team))
-        user.groups.add(group)
+        user, created = User.objects.get_or_create(username=username, defaults={"team": Team.objects.get(key=team)})
+        if created:
+            user.groups.add(group)
         users.append(user)
     return users
 
@@ -109,75 +111,131 @@ def publish_principles(*, total: int, rng: random.Random) -> int:
     return PrincipleVersion.objects.filter(status=VersionStatus.PUBLISHED).count()
 
 
-def _signal_items(external_id: str, *, n: int, now: dt.datetime, rng: random.Random) -> list[dict[str, Any]]:
-    """About n signals of one customer over the last 200 days: tickets that open, recur and resolve."""
-    items: list[dict[str, Any]] = []
-    for i in range(n):
-        when = now - dt.timedelta(seconds=rng.randrange(200 * 86400))
-        kind = rng.choices(
-            ["contact", "purchase", "ticket", "survey_response", "complaint", "app_login"], [30, 20, 20, 8, 4, 18]
-        )[0]
-        item: dict[str, Any] = {
-            "customer": external_id,
-            "occurred_at": when.isoformat(),
-            "idempotency_key": f"{external_id}-{i}",
-        }
-        if kind == "ticket":
-            ref = f"T{rng.randrange(4)}"
-            items.append(
-                {
-                    **item,
-                    "kind": "ticket_opened",
-                    "ticket_ref": ref,
-                    "issue_key": f"issue-{rng.randrange(2)}",
-                    "severity": rng.choice(["low", "normal", "high"]),
-                }
-            )
-            later = when + dt.timedelta(hours=rng.randrange(1, 24 * 10))
-            follow = rng.choice(["ticket_eta_given", "ticket_resolved", None])
-            if follow and later < now:
-                follow_item = {**item, "kind": follow, "ticket_ref": ref, "occurred_at": later.isoformat()}
-                follow_item["idempotency_key"] += "-f"
-                if follow == "ticket_eta_given":
-                    follow_item["eta"] = (later + dt.timedelta(days=2)).isoformat()
-                items.append(follow_item)
-            continue
-        item["kind"] = kind
-        if kind == "contact":
-            team, category, channel = rng.choice(ASKS)
-            item.update(direction="out", team=team, category=category, channel=channel)
-        elif kind == "purchase":
-            item["amount"] = f"{rng.randrange(1000, 300_000) / 100:.2f}"
-        elif kind == "survey_response":
-            item.update(score=rng.randrange(11), scale=10)
-        items.append(item)
-    return items
+def principles_all_in_scope() -> int:
+    """The worst case: every published principle's scope emptied (empty means all) through a new version,
+    submitted, approved and published, so every decision evaluates all of them. Returns how many."""
+    author, reviewer = _managers()
+    published = PrincipleVersion.objects.filter(status=VersionStatus.PUBLISHED).select_related("principle")
+    scoped = [version for version in published if version.categories or version.channels or version.teams]
+    for version in scoped:
+        draft = services.principle_version_draft_from_latest(
+            principle=version.principle, actor=author, categories=[], channels=[], teams=[]
+        )
+        draft = services.principle_version_submit(version=draft, actor=author)
+        draft = services.principle_version_approve(version=draft, actor=reviewer)
+        services.principle_version_publish(version=draft, actor=author)
+    return PrincipleVersion.objects.filter(status=VersionStatus.PUBLISHED).count()
 
 
-def populate(*, customers: int, per_customer: int, now: dt.datetime, rng: random.Random) -> tuple[list[str], int]:
-    """Customers with varied profiles and consent, their signals through signals_ingest, stages up to now."""
-    external_ids = [f"bench-c{i:05d}" for i in range(customers)]
-    Customer.objects.bulk_create(
-        [
-            Customer(
-                external_id=external_id,
-                name=f"Merchant {i}",
-                segment=rng.choice(["smb", "smb", "enterprise", "consumer"]),
-                region=rng.choice(["north", "south", "east", "west"]),
-                timezone=rng.choice(["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"]),
-                lifetime_value=rng.randrange(0, 20_000),
-                consent={channel: rng.random() < 0.8 for channel in ("email", "sms", "push", "phone")},
-            )
-            for i, external_id in enumerate(external_ids)
-        ],
-        batch_size=2000,
-    )
-    Customer.objects.filter(external_id__in=external_ids).update(created_at=now - dt.timedelta(days=400))
-    items = [item for e in external_ids for item in _signal_items(e, n=per_customer, now=now, rng=rng)]
-    for start in range(0, len(items), 1000):
-        signals_ingest(items=items[start : start + 1000], source="bench")
-    # As the scheduled run leaves them: every customer's stage evaluated up to a moment ago.
-    stages_evaluate_changed(at=timezone.now())
+# The customers whose decisions are printed side by side: their history lengths are fixed.
+BY_HISTORY = {20: "bench-h20", 1000: "bench-h1000", 10_000: "bench-h10000"}
+LONGEST = 10_000
+
+_CUSTOMERS_SQL = """
+INSERT INTO cxcore_customer (external_id, name, email, phone, segment, region, timezone, lifetime_value,
+                             attributes, consent, created_at, updated_at)
+SELECT e, 'Merchant ' || e, '', '', (ARRAY['smb', 'smb', 'enterprise', 'consumer'])[1 + floor(random() * 4)::int],
+       (ARRAY['north', 'south', 'east', 'west'])[1 + floor(random() * 4)::int],
+       (ARRAY['Europe/Berlin', 'America/New_York', 'Asia/Tokyo', 'UTC'])[1 + floor(random() * 4)::int],
+       floor(random() * 20000)::int, '{}'::jsonb,
+       jsonb_build_object('email', random() < 0.8, 'sms', random() < 0.8, 'push', random() < 0.8,
+                          'phone', random() < 0.8),
+       %(now)s, %(now)s
+FROM (SELECT 'bench-c' || lpad(g::text, 6, '0') AS e FROM generate_series(1, %(n)s) g
+      UNION ALL SELECT unnest(%(fixed)s::text[])) ids
+"""
+
+# Each customer's history length and span: a Pareto draw (most short, a long tail) capped at LONGEST, the
+# fixed ones their own; a long history spreads over three years, a short one over a month to three.
+# Kinds in realistic proportions; a ticket's events share a few refs per customer, so some tickets
+# resolve, some get an ETA, some stay open; purchases' amounts and survey scores vary.
+_SIGNALS_SQL = """
+WITH lengths AS (
+    SELECT c.id, CASE c.external_id {fixed} ELSE least({longest}, floor(5 / power(1 - random(), 1 / 1.1)))::int END AS n
+    FROM cxcore_customer c WHERE c.external_id LIKE 'bench-%%'
+), spans AS (
+    SELECT id, n, CASE WHEN n >= 1000 THEN 1095 ELSE 30 + floor(random() * least(1065, 30 + n * 20)) END AS days
+    FROM lengths
+), drawn AS (
+    SELECT id, n, s, %(now)s - random() * days * interval '1 day' AS at, random() AS r1, random() AS r2,
+           random() AS r3
+    FROM spans, generate_series(1, n) s
+), kinded AS (
+    SELECT drawn.*, CASE WHEN r1 < 0.30 THEN 'contact' WHEN r1 < 0.48 THEN 'purchase'
+        WHEN r1 < 0.58 THEN 'ticket_opened' WHEN r1 < 0.66 THEN 'ticket_resolved'
+        WHEN r1 < 0.70 THEN 'ticket_eta_given' WHEN r1 < 0.77 THEN 'survey_response'
+        WHEN r1 < 0.80 THEN 'complaint' ELSE 'app_login' END AS kind,
+        1 + floor(r2 * {asks})::int AS ask
+    FROM drawn
+)
+INSERT INTO cxcore_signal (customer_id, kind, direction, channel, team, category, occurred_at, received_at,
+                           ticket_ref, issue_key, severity, eta, amount, score, scale, payload, source,
+                           idempotency_key)
+SELECT id, kind, CASE WHEN kind = 'contact' THEN 'out' ELSE 'in' END,
+       CASE kind WHEN 'contact' THEN (%(channels)s::text[])[ask] WHEN 'survey_response' THEN 'email'
+                 WHEN 'complaint' THEN 'phone' ELSE '' END,
+       CASE kind WHEN 'contact' THEN (%(teams)s::text[])[ask] WHEN 'survey_response' THEN 'research' ELSE '' END,
+       CASE kind WHEN 'contact' THEN (%(categories)s::text[])[ask] WHEN 'survey_response' THEN 'survey'
+                 ELSE '' END,
+       at, at,
+       CASE WHEN kind LIKE 'ticket%%' THEN 'T' || floor(r3 * greatest(2, n / 25)) ELSE '' END,
+       CASE WHEN kind = 'ticket_opened' THEN 'issue-' || (floor(r3 * greatest(2, n / 25))::int %% 3) ELSE '' END,
+       CASE WHEN kind = 'complaint' THEN 'high' WHEN kind <> 'ticket_opened' THEN ''
+            WHEN r2 < 0.2 THEN 'high' WHEN r2 < 0.7 THEN 'normal' ELSE 'low' END,
+       CASE WHEN kind = 'ticket_eta_given' THEN at + (1 + r2 * 5) * interval '1 day' END,
+       CASE WHEN kind = 'purchase' THEN round((5 + power(r2, 3) * 3000)::numeric, 2) END,
+       CASE WHEN kind = 'survey_response' THEN floor(r2 * 11) END,
+       CASE WHEN kind = 'survey_response' THEN 10 END,
+       jsonb_build_object('origin', 'bench', 'seq', s), 'bench', id || '-' || s
+FROM kinded
+"""
+
+
+def populate(*, customers: int, now: dt.datetime) -> tuple[list[str], int]:
+    """`customers` customers with histories of realistic lengths (and the three of BY_HISTORY), generated
+    in SQL, then every stage evaluated as of `now` by a full run, as the schedule leaves them."""
+    fixed = sorted(BY_HISTORY.values())
+    whens = " ".join(f"WHEN '{external_id}' THEN {n}" for n, external_id in BY_HISTORY.items())
+    teams, categories, channels = (list(column) for column in zip(*ASKS, strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(_CUSTOMERS_SQL, {"now": now - dt.timedelta(days=1100), "n": customers, "fixed": fixed})
+        cursor.execute(
+            _SIGNALS_SQL.format(fixed=whens, longest=LONGEST, asks=len(ASKS)),
+            {"now": now, "teams": teams, "categories": categories, "channels": channels},
+        )
+        signals = cursor.rowcount
+        cursor.execute("ANALYZE")
+    stages_evaluate_all(as_of=now)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return external_ids, len(items)
+        cursor.execute("SELECT external_id FROM cxcore_customer WHERE external_id LIKE 'bench-c%%' ORDER BY id")
+        external_ids = [external_id for (external_id,) in cursor.fetchall()]
+    return external_ids, signals
+
+
+def history_lengths() -> dict[str, int]:
+    """Signals per customer: the spread of the population (quantiles), for the report."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT percentile_disc(ARRAY[0.5, 0.9, 0.99, 1.0]) WITHIN GROUP (ORDER BY n), count(*) FILTER"
+            " (WHERE n >= 1000) FROM (SELECT count(*) AS n FROM cxcore_signal GROUP BY customer_id) per_customer"
+        )
+        (p50, p90, p99, most), long_ones = cursor.fetchone()
+    return {"p50": p50, "p90": p90, "p99": p99, "max": most, "customers_1000_plus": long_ones}
+
+
+def fresh_signal(external_id: str, *, n: int) -> dict[str, Any]:
+    """A new signal for a customer, as an integration sends it: a ticket opened a moment ago."""
+    return {
+        "customer": external_id,
+        "kind": "ticket_opened",
+        "occurred_at": timezone.now().isoformat(),
+        "ticket_ref": f"TN{n}",
+        "issue_key": "issue-0",
+        "severity": "normal",
+        "idempotency_key": f"{external_id}-fresh-{n}",
+    }
+
+
+def fresh_signal_ingest(external_id: str, *, n: int) -> None:
+    signals_ingest(items=[fresh_signal(external_id, n=n)], source="bench-fresh")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
+import random
 import re
 import subprocess
 import tempfile
+import time
+from collections.abc import Callable
 
 from django.core.management.base import CommandError
 from django.db import connection
@@ -122,3 +126,37 @@ def run_wrk(
     result["p50_ms"] = result["p50_us"] / 1000
     result["p99_ms"] = result["p99_us"] / 1000
     return result
+
+
+def api_decisions_timed(
+    *,
+    port: int,
+    key: str,
+    path_: str,
+    external_id: str,
+    samples: int,
+    rng: random.Random,
+    before: Callable[[str], None] | None = None,
+) -> list[float]:
+    """Milliseconds of `samples` requests about one customer, one at a time on one kept-alive connection (the
+    latency of a decision about that customer, not the server's throughput); `before` runs untimed before
+    each (a new signal for the customer)."""
+    connection_ = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    timings = []
+    try:
+        for _ in range(samples):
+            team, category, channel = rng.choice(ASKS)
+            body = json.dumps({"customer": external_id, "team": team, "category": category, "channel": channel})
+            if before is not None:
+                before(external_id)
+            started = time.perf_counter_ns()
+            connection_.request("POST", path_, body=body, headers=headers)
+            response = connection_.getresponse()
+            answer = response.read()
+            timings.append((time.perf_counter_ns() - started) / 1e6)
+            if response.status != 200:
+                raise CommandError(f"{path_} about {external_id}: {response.status} {answer[:300]!r}")
+    finally:
+        connection_.close()
+    return timings
