@@ -119,7 +119,13 @@ def principles_all_in_scope() -> int:
     scoped = [version for version in published if version.categories or version.channels or version.teams]
     for version in scoped:
         draft = services.principle_version_draft_from_latest(
-            principle=version.principle, actor=author, categories=[], channels=[], teams=[]
+            # Its examples were written for the scope it had: they no longer say what it does.
+            principle=version.principle,
+            actor=author,
+            categories=[],
+            channels=[],
+            teams=[],
+            examples=[],
         )
         draft = services.principle_version_submit(version=draft, actor=author)
         draft = services.principle_version_approve(version=draft, actor=reviewer)
