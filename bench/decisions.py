@@ -42,6 +42,7 @@ from .decisions_measure import FreshSignals, decisions_timed, measure_decision_m
 from .decisions_population import BY_HISTORY, history_lengths, populate, principles_all_in_scope, publish_principles
 from .decisions_urls import BARE_AUTHENTICATED_PATH, BARE_PATH
 from .decisions_wrk import api_decisions_timed, run_wrk, run_wrk_measuring_cpu
+from .foreign_keys import ForeignKeysChecked, add_foreign_keys_argument
 from .registry import Benchmark, Report, register, require_postgresql
 from .server import Gunicorn
 
@@ -118,6 +119,7 @@ class Decisions(Benchmark):
             help="threads per worker (above 1, gunicorn's gthread worker), for every endpoint alike",
         )
         parser.add_argument("--keep-db", action="store_true", help="keep the scratch database")
+        add_foreign_keys_argument(parser)
 
     def run(self, *, options: dict[str, Any], report: Report) -> dict[str, Any]:
         require_postgresql(self.name)
@@ -131,7 +133,9 @@ class Decisions(Benchmark):
             # Measured with DEBUG off, as served: DEBUG keeps every query in memory.
             debug, settings.DEBUG = settings.DEBUG, False
             try:
-                return _Run(options, report, rng).run()
+                with ForeignKeysChecked(options["foreign_keys"]) as keys:
+                    report.line(keys.describe())
+                    return {**_Run(options, report, rng).run(), "foreign_keys": options["foreign_keys"]}
             finally:
                 settings.DEBUG = debug
                 connection.close()

@@ -1,9 +1,10 @@
 """The foreign keys the schema leaves unchecked by the database (db_constraint=False), checked for a measurement.
 
-`bench ingest|reevaluate|decisions --foreign-keys checked` adds each as the constraint Django would have
-created (DEFERRABLE INITIALLY DEFERRED, as Django's are; NOT VALID, so adding it does not check the
-rows already there, while every row written afterwards is checked) for the duration of the
-measurement, and drops it afterwards: the same run measures what the check costs on its path.
+`bench ingest|reevaluate|decisions --foreign-keys checked` (or a list of table.column) adds each as
+the constraint Django would have created (DEFERRABLE INITIALLY DEFERRED, as Django's are; NOT VALID,
+so adding it does not check the rows already there, while every row written afterwards is checked)
+for the duration of the measurement, and drops it afterwards: the same run measures what the check
+costs on its path.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.core.management.base import CommandError
 from django.db import connection
 
 
@@ -45,11 +47,34 @@ def unchecked_keys() -> list[UncheckedKey]:
     return sorted(keys, key=str)
 
 
-class ForeignKeysChecked:
-    """Within the block, the database checks the unchecked foreign keys (all, or none when `checked` is false)."""
+def add_foreign_keys_argument(parser) -> None:
+    parser.add_argument(
+        "--foreign-keys",
+        default="schema",
+        help="schema: as the schema has them; checked: the database checks every key the schema leaves unchecked"
+        " (db_constraint=False) during the measurement; or a comma-separated list of table.column to check",
+    )
 
-    def __init__(self, *, checked: bool):
-        self.keys = unchecked_keys() if checked else []
+
+class ForeignKeysChecked:
+    """Within the block, the database checks the unchecked foreign keys `spec` names: "schema" (none), "checked"
+    (all) or a comma-separated list of table.column."""
+
+    def __init__(self, spec: str):
+        keys = unchecked_keys()
+        if spec == "schema":
+            self.keys = []
+        elif spec == "checked":
+            self.keys = keys
+        else:
+            named = {name.strip() for name in spec.split(",")}
+            self.keys = [key for key in keys if f"{key.table}.{key.column}" in named]
+            unknown = named - {f"{key.table}.{key.column}" for key in keys}
+            if unknown:
+                raise CommandError(
+                    f"--foreign-keys: {', '.join(sorted(unknown))} is not an unchecked foreign key; they are "
+                    + ", ".join(f"{key.table}.{key.column}" for key in keys)
+                )
 
     def __enter__(self) -> ForeignKeysChecked:
         with connection.cursor() as cursor:
@@ -69,4 +94,4 @@ class ForeignKeysChecked:
     def describe(self) -> str:
         if not self.keys:
             return "foreign keys as the schema has them (the db_constraint=False ones unchecked)"
-        return "every foreign key checked by the database: " + ", ".join(map(str, self.keys))
+        return "foreign keys checked by the database besides the schema's: " + ", ".join(map(str, self.keys))

@@ -32,6 +32,7 @@ from cxcore.ingest_storage import INGEST_COLUMNS, signal_row
 from cxcore.models import ApiToken, Customer, CustomerChange, Signal
 from cxcore.services import api_token_create
 
+from .foreign_keys import ForeignKeysChecked, add_foreign_keys_argument
 from .registry import Benchmark, Report, median, percentile, register, require_postgresql
 from .server import Gunicorn
 from .worker import CeleryWorker
@@ -267,6 +268,7 @@ class IngestBenchmark(Benchmark):
         parser.add_argument("--clients", type=int, default=4, help="Concurrent client threads (default 4).")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2).")
         parser.add_argument("--worker-log", default=os.devnull, help="where the Celery worker writes its log")
+        add_foreign_keys_argument(parser)
 
     def run(self, *, options: dict[str, Any], report: Report) -> dict[str, Any]:
         require_postgresql(self.name)
@@ -293,9 +295,11 @@ class IngestBenchmark(Benchmark):
         rows, worker_rows = [], []
         try:
             with (
+                ForeignKeysChecked(options["foreign_keys"]) as keys,
                 CeleryWorker(settings_module="bench.ingest_settings", log=options["worker_log"]) as worker,
                 Gunicorn(workers=options["workers"]) as server,
             ):
+                report.line(keys.describe())
                 self._warm_up(server.port, key, tag, options["clients"] * 2)
                 _drained(timeout=120)
                 for run in range(1, runs + 1):
@@ -381,6 +385,7 @@ class IngestBenchmark(Benchmark):
             "workers": options["workers"],
             "target_ratio": TARGET_RATIO,
             "signal_json_bytes": round(payload_bytes),
+            "foreign_keys": options["foreign_keys"],
             "celery_worker": True,
             "worker_cpu_share": round(
                 statistics.median(float(row[1]) for row in worker_rows) / statistics.median(row[1] for row in rows),

@@ -32,7 +32,7 @@ from django.utils import timezone
 from cxcore.facts.set_based import FACTS_NO_JIT, FACTS_WORK_MEM
 from membrane.runs.services import CHUNK_SIZE, stages_evaluate_all, stages_evaluate_changed
 
-from .foreign_keys import ForeignKeysChecked
+from .foreign_keys import ForeignKeysChecked, add_foreign_keys_argument
 from .reevaluate_population import (
     bench_database,
     day_of_signals,
@@ -176,12 +176,7 @@ class Reevaluate(Benchmark):
             "--changed", type=int, default=0, help="customers with new signals each day (default 1%% of them)"
         )
         parser.add_argument("--samples", type=int, default=3, help="cold runs, and days (each a daily run)")
-        parser.add_argument(
-            "--foreign-keys",
-            choices=["schema", "checked"],
-            default="schema",
-            help="checked: the database checks the keys the schema leaves unchecked, for the measurement",
-        )
+        add_foreign_keys_argument(parser)
 
     def run(self, *, options: dict[str, Any], report: Report) -> dict[str, Any]:
         require_postgresql(self.name)
@@ -212,7 +207,7 @@ class Reevaluate(Benchmark):
             f" {CHUNK_SIZE:,} customers; the facts statement sets {FACTS_WORK_MEM[10:]}, {FACTS_NO_JIT[10:]}"
         )
         report.line(f"load average before: {_load()}")
-        with ForeignKeysChecked(checked=options["foreign_keys"] == "checked") as keys:
+        with ForeignKeysChecked(options["foreign_keys"]) as keys:
             report.line(keys.describe())
             measured = self._measure(samples=samples, changed=changed)
         first, cold, days, incremental = measured

@@ -4,6 +4,7 @@ measures, and leaves the schema as it was."""
 from __future__ import annotations
 
 import pytest
+from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -44,7 +45,7 @@ def test_the_signal_of_an_unknown_customer_is_refused_only_while_checked():
     before = _constraints()
     assert any(str(key).startswith("cxcore_signal.customer_id") for key in unchecked_keys())
 
-    with ForeignKeysChecked(checked=True), pytest.raises(IntegrityError):
+    with ForeignKeysChecked("cxcore_signal.customer_id"), pytest.raises(IntegrityError):
         _orphan_signal("inside")
 
     assert _constraints() == before
@@ -55,5 +56,14 @@ def test_the_signal_of_an_unknown_customer_is_refused_only_while_checked():
 
 def test_the_schema_setting_adds_nothing():
     before = _constraints()
-    with ForeignKeysChecked(checked=False):
+    with ForeignKeysChecked("schema"):
         assert _constraints() == before
+
+
+def test_checked_adds_every_unchecked_key_and_a_wrong_name_is_refused():
+    before = _constraints()
+    with ForeignKeysChecked("checked") as keys:
+        assert len(_constraints() - before) == len(unchecked_keys()) == len(keys.keys)
+    with pytest.raises(CommandError, match="cxcore_signal.customer_id"):
+        ForeignKeysChecked("cxcore_signal.nope")
+    assert _constraints() == before
