@@ -22,6 +22,7 @@ from cxcore.models import Role
 from membrane.models.principles import PrincipleVersion, VersionStatus
 
 from . import selectors, services
+from .conditions import ConditionError
 from .editing import principle_draft_save
 from .editor_live import (
     ExampleOutcome,
@@ -41,6 +42,7 @@ from .forms import (
     example_rows_of,
     params_form,
 )
+from .impact import condition_match_count
 
 TEMPLATE = "membrane/principle_editor.html"
 MANAGERS = (Role.CX_MANAGER, Role.ADMIN)
@@ -249,3 +251,17 @@ def editor_preview(request: HttpRequest) -> HttpResponse:
 def editor_params(request: HttpRequest) -> HttpResponse:
     """The small form of the chosen effect's parameters."""
     return render(request, f"{TEMPLATE}#params", {"params": params_form(request.GET.get("effect", ""))})
+
+
+@console_view(*MANAGERS)
+@require_http_methods(["GET", "POST"])
+def editor_count(request: HttpRequest) -> HttpResponse:
+    """How many customers the condition as typed holds for now (GET for a version shown read-only)."""
+    condition = (request.POST if request.method == "POST" else request.GET).get("condition", "")
+    count = None
+    if condition.strip():
+        try:
+            count = condition_match_count(condition=condition.replace("\r\n", "\n"))
+        except ConditionError:
+            count = None
+    return render(request, f"{TEMPLATE}#count", {"count": count, "blank": not condition.strip()})

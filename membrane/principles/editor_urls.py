@@ -10,4 +10,5 @@ urlpatterns = [
     path("editor/check/", editor.editor_check, name="principle-editor-check"),
     path("editor/preview/", editor.editor_preview, name="principle-editor-preview"),
     path("editor/params/", editor.editor_params, name="principle-editor-params"),
+    path("editor/count/", editor.editor_count, name="principle-editor-count"),
 ]
