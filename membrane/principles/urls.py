@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("membrane.principles.editor_urls")),
     path("<slug:slug>/", views_workflow.principle_detail, name="principle"),
     path("<slug:slug>/diff/", views.principle_diff, name="principle-diff"),
+    path("<slug:slug>/matches/", views.principle_matches, name="principle-matches"),
     path("<slug:slug>/v<int:number>/<principle_step:step>/", views_workflow.principle_step, name="principle-step"),
 ]

@@ -15,8 +15,10 @@ from cxcore.models import Category, Role, Team
 from membrane.models.principles import Effect, VersionStatus
 
 from . import selectors
+from .conditions import ConditionError
 from .diff import version_sides
 from .effects import params_describe
+from .impact import condition_match_count
 
 PRINCIPLES_PER_PAGE = 50
 
@@ -44,6 +46,19 @@ def principle_list(request: HttpRequest) -> HttpResponse:
         "may_author": request.user.has_role(Role.CX_MANAGER, Role.ADMIN),
     }
     return render(request, page_or_fragment(request, "membrane/principles.html", "results"), context)
+
+
+@console_view()
+def principle_matches(request: HttpRequest, slug: str) -> HttpResponse:
+    """The list's "customers now" cell, loaded on its own: a count over the population is the slow part of
+    the list, so the rows show at once and each count follows."""
+    current = selectors.version_current(selectors.principle_get(slug))
+    context = {"count": None, "problem": ""}
+    try:
+        context["count"] = condition_match_count(condition=current.condition)
+    except ConditionError as error:
+        context["problem"] = str(error)
+    return render(request, "membrane/principles.html#matches", context)
 
 
 def _version_number(value: str | None) -> int | None:

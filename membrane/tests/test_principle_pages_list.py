@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
+from django.utils import timezone
 
 from membrane.principles import services
+from membrane.principles.impact import condition_match_count
+from membrane.runs.services import stages_evaluate_all
 from membrane.tests.principles_support import draft, publish
+from membrane.tests.test_actions_set_based_agreement import random_customer
 
 
 def _slugs(response) -> set[str]:
@@ -116,3 +122,30 @@ def test_the_list_costs_a_fixed_number_of_queries(client, cx_manager, django_ass
         draft(cx_manager, slug=f"extra-{n}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get("/principles/").status_code == 200
+
+
+def test_each_row_loads_how_many_customers_its_published_condition_holds_for(
+    client, agent, cx_manager, service_manager
+):
+    rng = random.Random(14)
+    for n in range(12):
+        random_customer(rng, f"mc-{n}")
+    stages_evaluate_all(as_of=timezone.now(), chunk_size=5)
+    published = draft(cx_manager, slug="quiet-evenings", condition="open_tickets > 0", examples=[])
+    publish(published, author=cx_manager, reviewer=service_manager)
+    newer = services.principle_version_draft_create(version=published, actor=cx_manager)
+    services.principle_version_update(version=newer, actor=cx_manager, lock_version=1, condition="true")
+    expected = condition_match_count(condition="open_tickets > 0")
+    assert 0 < expected < condition_match_count(condition="true")  # the two versions' counts differ
+    client.force_login(agent)
+
+    assert 'hx-get="/principles/quiet-evenings/matches/"' in client.get("/principles/").content.decode()
+    cell = client.get("/principles/quiet-evenings/matches/", headers={"HX-Request": "true"}).content.decode()
+    assert cell.strip() == f'<span class="matches">{expected}</span>'
+
+
+def test_the_new_principle_button_is_for_managers(client, cx_manager, agent):
+    client.force_login(cx_manager)
+    assert 'href="/principles/new/" data-testid="new-principle"' in client.get("/principles/").content.decode()
+    client.force_login(agent)
+    assert 'data-testid="new-principle"' not in client.get("/principles/").content.decode()
