@@ -8,9 +8,10 @@ from __future__ import annotations
 from celery import shared_task
 
 from membrane.actions.services import actions_sync
+from membrane.principles.tasks import impact_preview
 from membrane.runs.tasks import reevaluate_all, reevaluate_changed, resume_stalled_runs
 
-__all__ = ["actions_sync_all", "reevaluate_all", "reevaluate_changed", "resume_stalled_runs"]
+__all__ = ["actions_sync_all", "impact_preview", "reevaluate_all", "reevaluate_changed", "resume_stalled_runs"]
 
 
 @shared_task

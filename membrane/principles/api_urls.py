@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api, api_write
+from . import api, api_impact, api_write
 
 # The impact endpoint (versions/<n>/impact, a GET) goes above the step route, which answers any other word
 # after a version with 404 "unknown step".
@@ -14,6 +14,11 @@ urlpatterns = [
         "principles/<slug:slug>/versions/<int:number>",
         api_write.PrincipleVersionView.as_view(),
         name="api-principle-version",
+    ),
+    path(
+        "principles/<slug:slug>/versions/<int:number>/impact",
+        api_impact.PrincipleImpactView.as_view(),
+        name="api-principle-impact",
     ),
     path(
         "principles/<slug:slug>/versions/<int:number>/<str:step>",

@@ -216,59 +216,103 @@ def version_impact(*, version: PrincipleVersion, at: dt.datetime | None = None, 
         }
     )
     group = list(annotations)
-    if group:
+    # Where neither the principle's old nor its new condition holds, both sets decide alike: only the
+    # customers for whom one of them holds are grouped (usually a small part of the population).
+    moving = Q()
+    for (key, _), name in columns.names.items():
+        if key in {r.key for r in (sides.old, sides.new) if r is not None}:
+            moving |= Q(**{name: True})
+    rows = []
+    if moving:
         rows = list(
             _population()
             .annotate(**annotations)
+            .filter(moving)
             .values(*group)
             .annotate(n=Count("pk"), first=Min("customer_id"), last=Max("customer_id"))
             .order_by()
         )
-    else:
-        rows = [{"n": _population().count(), "first": None, "last": None}]
-    return _answer(at, sides, plans, before, after, consent_columns, action_columns, rows)
+    customers = _population().count()
+    return _answer(at, customers, sides, plans, before, after, consent_columns, action_columns, group, rows)
 
 
-def _answer(at, sides, plans, before, after, consent_columns, action_columns, rows) -> dict:
-    changes: dict[tuple[str, str], dict] = {}
-    examples: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
-    memo: dict = {}
-    for row in rows:
-        moved: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for combo, keys, signature in plans:
-            if combo.consent_required and not row[consent_columns[combo.channel]]:
-                continue  # suppressed by consent before and after
-            values = {rule_key: row[column] for rule_key, column in keys.items()}
-            # The verdicts depend on the ranked principles in scope (the signature) and their columns alone.
-            memo_key = (signature, tuple(values.items()))
-            verdicts = memo.get(memo_key)
-            if verdicts is None:
-                verdicts = memo[memo_key] = (_verdict(before, values, combo), _verdict(after, values, combo))
-            if verdicts[0] != verdicts[1]:
-                moved[(combo.category, combo.channel)].add(f"{verdicts[0]}_to_{verdicts[1]}")
-        for pair, kinds in moved.items():
-            entry = changes.setdefault(
-                pair, {"category": pair[0], "channel": pair[1], "allow_to_suppress": 0, "suppress_to_allow": 0}
-            )
+def _projection(cols: tuple[int, ...]):
+    """A tuple of the pattern's values at `cols` (itemgetter, which answers a bare value for one column)."""
+    if len(cols) > 1:
+        return operator.itemgetter(*cols)
+    if cols:
+        return lambda pattern: (pattern[cols[0]],)
+    return lambda pattern: ()
+
+
+def _row_codes(plans, before, after, group: list[str], rows: list[dict]) -> tuple[list[tuple], dict, dict]:
+    """Each pattern's change under each combination of ranked principles in scope: None, or "allow_to_suppress"
+    / "suppress_to_allow"; worked out by the engine once per distinct projection of the columns it reads."""
+    index = {name: i for i, name in enumerate(group)}
+    table = [tuple(row[name] for name in group) for row in rows]
+    codes: dict[tuple, list] = {}
+    memos: dict[tuple, dict] = defaultdict(dict)
+    per_combo = {}
+    for combo, keys, signature in plans:
+        rule_keys = list(keys)
+        cols = tuple(index[keys[k]] for k in rule_keys)
+        key = (signature, cols)
+        per_combo[combo] = key
+        if key in codes:
+            continue
+        # The verdicts depend on the ranked principles in scope (the signature) and their columns alone.
+        memo = memos[signature]
+        found = []
+        project = _projection(cols)
+        for pattern in table:
+            projection = project(pattern)
+            code = memo.get(projection, False)
+            if code is False:
+                values = dict(zip(rule_keys, projection, strict=True))
+                was, will = _verdict(before, values, combo), _verdict(after, values, combo)
+                code = memo[projection] = None if was == will else f"{was}_to_{will}"
+            found.append(code)
+        codes[key] = found
+    return table, codes, per_combo
+
+
+def _answer(at, customers, sides, plans, before, after, consent_columns, action_columns, group, rows) -> dict:
+    table, codes, per_combo = _row_codes(plans, before, after, group, rows)
+    index = {name: i for i, name in enumerate(group)}
+    # Per (category, channel): the distinct (codes, consent column) of its teams.
+    pairs: dict[tuple[str, str], set] = defaultdict(set)
+    for combo, _, _ in plans:
+        consent = index[consent_columns[combo.channel]] if combo.consent_required else None
+        pairs[(combo.category, combo.channel)].add((per_combo[combo], consent))
+    changes = []
+    wanted: dict[tuple[str, str], list[int]] = {}
+    for pair in sorted(pairs):
+        counts = {"allow_to_suppress": 0, "suppress_to_allow": 0}
+        changed = []
+        for i, pattern in enumerate(table):
+            # Consent first: a customer without it is suppressed before and after.
+            kinds = {codes[key][i] for key, consent in pairs[pair] if consent is None or pattern[consent]} - {None}
             for kind in kinds:
-                entry[kind] += row["n"]
-            examples[pair].append((row["n"], row["first"], row["last"]))
-    ids = {}
-    for pair, found in examples.items():
-        picked = []
-        for _, first, last in sorted(found, key=lambda item: -item[0]):
-            picked.extend(pk for pk in dict.fromkeys((first, last)) if pk is not None)
-        ids[pair] = picked[:EXAMPLES]
-    wanted = [pk for picked in ids.values() for pk in picked]
-    external = dict(Customer.objects.filter(pk__in=wanted).values_list("pk", "external_id"))
+                counts[kind] += rows[i]["n"]
+            if kinds:
+                changed.append(i)
+        if changed:
+            changes.append({"category": pair[0], "channel": pair[1], **counts})
+            picked = []
+            for i in sorted(changed, key=lambda i: -rows[i]["n"]):
+                picked.extend(pk for pk in dict.fromkeys((rows[i]["first"], rows[i]["last"])) if pk is not None)
+            wanted[pair] = picked[:EXAMPLES]
+    external = dict(
+        Customer.objects.filter(pk__in=[pk for ids in wanted.values() for pk in ids]).values_list("pk", "external_id")
+    )
+    for change in changes:
+        ids = wanted[(change["category"], change["channel"])]
+        change["examples"] = [external[pk] for pk in ids if pk in external]
     return {
         "as_of": at.isoformat(),
-        "customers": sum(row["n"] for row in rows),
+        "customers": customers,
         "caps_included": False,
-        "changes": [
-            {**changes[pair], "examples": [external[pk] for pk in ids[pair] if pk in external]}
-            for pair in sorted(changes)
-        ],
+        "changes": changes,
         "actions": _actions(sides, action_columns, rows),
         "campaigns": [],
     }
