@@ -47,12 +47,13 @@ def unchecked_keys() -> list[UncheckedKey]:
     return sorted(keys, key=str)
 
 
-def add_foreign_keys_argument(parser) -> None:
+def add_foreign_keys_argument(parser, *, compare: bool = False) -> None:
     parser.add_argument(
         "--foreign-keys",
         default="schema",
         help="schema: as the schema has them; checked: the database checks every key the schema leaves unchecked"
-        " (db_constraint=False) during the measurement; or a comma-separated list of table.column to check",
+        " (db_constraint=False) during the measurement; or a comma-separated list of table.column to check"
+        + ("; compare: each measurement without, then with every key checked" if compare else ""),
     )
 
 

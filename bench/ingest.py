@@ -10,12 +10,10 @@ carry payloads of realistic size (about 300 bytes of JSON per signal, as an inte
 
 from __future__ import annotations
 
-import datetime as dt
 import http.client
 import json
 import os
 import queue
-import random
 import secrets
 import statistics
 import threading
@@ -25,103 +23,19 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.db import connection, transaction
-from django.utils import timezone
 
-from cxcore.ingest import MAX_BATCH, signals_clean
-from cxcore.ingest_storage import INGEST_COLUMNS, signal_row
+from cxcore.ingest_storage import INGEST_COLUMNS
 from cxcore.models import ApiToken, Customer, CustomerChange, Signal
 from cxcore.services import api_token_create
 
 from .foreign_keys import ForeignKeysChecked, add_foreign_keys_argument
+from .ingest_rows import copy_rows, copy_text, generate
 from .registry import Benchmark, Report, median, percentile, register, require_postgresql
 from .server import Gunicorn
 from .worker import CeleryWorker
 
 TARGET_RATIO = 5.0
 SCRATCH_TABLE = "bench_ingest_copy"
-OFFSETS = [dt.timezone(dt.timedelta(hours=h)) for h in (0, 1, 2, -5, 5.5, 9)]
-TEAMS_BY_CATEGORY = {
-    "marketing": ["marketing_services", "marketing_devices"],
-    "upsell": ["marketing_devices", "sales"],
-    "sales_offer": ["sales"],
-    "survey": ["research"],
-    "service_update": ["service"],
-}
-KINDS = [
-    ("contact", 30),
-    ("purchase", 15),
-    ("ticket_opened", 12),
-    ("ticket_resolved", 10),
-    ("ticket_eta_given", 8),
-    ("survey_response", 8),
-    ("complaint", 5),
-    ("ticket_reopened", 2),
-    ("app_login", 10),
-]
-
-
-# What integrations put in a signal's payload beside the fields the membrane reads: their ids, a subject,
-# who handled it. With the fields, an item is about 300 bytes of JSON.
-_SUBJECTS = ["Terminal drops connection", "Card reader error", "Invoice question", "Upgrade offer", "Receipt"]
-
-
-def _payload(rng: random.Random, i: int, kind: str) -> dict[str, Any]:
-    return {
-        "seq": i,
-        "ref": f"{kind[:3].upper()}-{rng.randrange(10**9):09d}",
-        "subject": rng.choice(_SUBJECTS),
-        "agent": f"agent-{rng.randrange(400):03d}",
-    }
-
-
-@dataclass
-class Generated:
-    items: list[dict[str, Any]]
-    customers: list[str]
-
-
-def generate(*, n: int, tag: str, run: int, seed: int) -> Generated:
-    """`n` plausible signals of the kinds the membrane reads, for about n/10 customers."""
-    rng = random.Random(seed)
-    customers = [f"{tag}-r{run}-c{i:06d}" for i in range(max(1, n // 10))]
-    kinds, weights = zip(*KINDS, strict=True)
-    now = timezone.now()
-    items = []
-    for i in range(n):
-        kind = rng.choices(kinds, weights)[0]
-        when = now - dt.timedelta(seconds=rng.randrange(365 * 86400))
-        item: dict[str, Any] = {
-            "customer": rng.choice(customers),
-            "kind": kind,
-            "occurred_at": when.astimezone(rng.choice(OFFSETS)).isoformat(timespec="seconds"),
-            "payload": _payload(rng, i, kind),
-        }
-        if rng.random() < 0.7:  # most senders give keys; the others rely on the derived one
-            item["idempotency_key"] = f"{tag}-r{run}-{i}"
-        if kind.startswith("ticket_"):
-            ticket = rng.randrange(n)
-            item.update(ticket_ref=f"T-{ticket}", issue_key=f"issue-{ticket % 500}", channel="phone")
-            if kind == "ticket_opened":
-                item["severity"] = rng.choice(["low", "normal", "normal", "high"])
-            if kind == "ticket_eta_given":
-                eta = when + dt.timedelta(hours=rng.randrange(1, 96))
-                item["eta"] = eta.isoformat(timespec="seconds")
-        elif kind == "purchase":
-            item["amount"] = f"{rng.randrange(100, 500_000) / 100:.2f}"
-        elif kind == "survey_response":
-            item.update(score=rng.randrange(11), scale=10, channel="email", team="research", category="survey")
-        elif kind == "contact":
-            category = rng.choice(list(TEAMS_BY_CATEGORY))
-            item.update(
-                direction="out",
-                channel=rng.choice(["email", "sms", "push", "phone"]),
-                category=category,
-                team=rng.choice(TEAMS_BY_CATEGORY[category]),
-            )
-        elif kind == "complaint":
-            item.update(channel=rng.choice(["email", "phone"]), severity="high")
-        items.append(item)
-    return Generated(items=items, customers=customers)
 
 
 @dataclass
@@ -174,37 +88,6 @@ def post_batches(*, port: int, key: str, bodies: list[bytes], clients: int) -> P
         thread.join()
     result.seconds = time.perf_counter() - started
     return result
-
-
-def copy_rows(generated: Generated, *, source: str) -> list[tuple]:
-    """The rows the API stored, as tuples for a bare COPY: the ingest's own rows of the same items."""
-    ids = dict(Customer.objects.filter(external_id__in=generated.customers).values_list("external_id", "id"))
-    received_at = timezone.now()
-    rows = []
-    for start in range(0, len(generated.items), MAX_BATCH):
-        for clean in signals_clean(items=generated.items[start : start + MAX_BATCH], source=source):
-            row = signal_row(clean["customer"], clean, received_at)
-            rows.append((ids[row[0]], *row[1:]))
-    return rows
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def copy_text(rows: list[tuple]) -> bytes:
-    """The rows in COPY's text format, rendered before the clock starts."""
-    lines = []
-    for row in rows:
-        fields = []
-        for value in row:
-            if value is None:
-                fields.append("\\N")
-            elif isinstance(value, dt.datetime):
-                fields.append(value.isoformat())
-            else:
-                fields.append(str(value).translate(_COPY_ESCAPES))
-        lines.append("\t".join(fields))
-    return ("\n".join(lines) + "\n").encode()
 
 
 def bare_copy(rows: list[tuple], *, rendered: bytes | None = None) -> float:
@@ -268,7 +151,7 @@ class IngestBenchmark(Benchmark):
         parser.add_argument("--clients", type=int, default=4, help="Concurrent client threads (default 4).")
         parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2).")
         parser.add_argument("--worker-log", default=os.devnull, help="where the Celery worker writes its log")
-        add_foreign_keys_argument(parser)
+        add_foreign_keys_argument(parser, compare=True)
 
     def run(self, *, options: dict[str, Any], report: Report) -> dict[str, Any]:
         require_postgresql(self.name)
@@ -292,74 +175,57 @@ class IngestBenchmark(Benchmark):
                 "warning: no customers stored; the foreign key check is planned on an empty table. "
                 "Measure on real data, e.g. after `python manage.py load_demo`."
             )
+        modes = ["schema", "checked"] if options["foreign_keys"] == "compare" else [options["foreign_keys"]]
         rows, worker_rows = [], []
         try:
             with (
-                ForeignKeysChecked(options["foreign_keys"]) as keys,
                 CeleryWorker(settings_module="bench.ingest_settings", log=options["worker_log"]) as worker,
                 Gunicorn(workers=options["workers"]) as server,
             ):
-                report.line(keys.describe())
                 self._warm_up(server.port, key, tag, options["clients"] * 2)
                 _drained(timeout=120)
                 for run in range(1, runs + 1):
-                    generated = generate(n=n, tag=tag, run=run, seed=run)
-                    bodies = [
-                        json.dumps({"signals": generated.items[i : i + batch]}).encode() for i in range(0, n, batch)
-                    ]
-                    cpu_before = worker.cpu_seconds()
-                    posted = post_batches(port=server.port, key=key, bodies=bodies, clients=options["clients"])
-                    worker_cpu = worker.cpu_seconds() - cpu_before
-                    backlog = _backlog()
-                    drain_s = _drained(timeout=600)
-                    if posted.failures or posted.accepted != n:
-                        raise CommandError(
-                            f"run {run}: {posted.accepted:,} of {n:,} accepted, {posted.duplicates} duplicates, "
-                            f"failures: {posted.failures[:3]}"
-                        )
-                    worker_rows.append(
-                        (run, f"{worker_cpu:.1f}", f"{worker_cpu / posted.seconds:.0%}", backlog, f"{drain_s:.1f}")
-                    )
-                    table = copy_rows(generated, source=tag)
-                    copy_seconds = bare_copy(table, rendered=copy_text(table))
-                    write_row_seconds = bare_copy(table)
-                    api_rate, copy_rate = n / posted.seconds, n / copy_seconds
-                    rows.append(
-                        (
-                            run,
-                            posted.seconds,
-                            api_rate,
-                            percentile(posted.latencies, 0.5) * 1000,
-                            percentile(posted.latencies, 0.99) * 1000,
-                            copy_seconds,
-                            copy_rate,
-                            n / write_row_seconds,
-                            copy_rate / api_rate,
-                        )
-                    )
+                    # With compare, each run twice in a row, without and with the keys checked: the same
+                    # moment's load on the machine for both.
+                    for n_mode, mode in enumerate(modes):
+                        with ForeignKeysChecked(mode) as keys:
+                            if run == 1:
+                                report.line(f"keys {mode}: {keys.describe()}")
+                            row, worker_row = self._one_run(
+                                options, server, worker, key, tag, run=run * len(modes) + n_mode, mode=mode
+                            )
+                        rows.append(row)
+                        worker_rows.append(worker_row)
         finally:
             deleted = self._clean_up(tag, token)
-        api_rate = median(row[2] for row in rows)
-        copy_rate = median(row[6] for row in rows)
-        write_row_rate = median(row[7] for row in rows)
+        by_mode = {
+            mode: {
+                "api": median(row[3] for row in rows if row[1] == mode),
+                "copy": median(row[7] for row in rows if row[1] == mode),
+                "write_row": median(row[8] for row in rows if row[1] == mode),
+            }
+            for mode in modes
+        }
+        api_rate = median(row[3] for row in rows if row[1] == modes[0])
+        copy_rate = median(row[7] for row in rows)
+        write_row_rate = median(row[8] for row in rows)
         ratio = copy_rate / api_rate
         report.line()
-        headers = [
-            "run",
-            "api s",
-            "api signals/s",
-            "p50 ms",
-            "p99 ms",
-            "copy s",
-            "copy rows/s",
-            "write_row/s",
-            "copy/api",
+        headers = ["run", "keys", "api s", "api signals/s", "p50 ms", "p99 ms", "copy s", "copy rows/s"]
+        headers += ["write_row/s", "copy/api"]
+        medians = [
+            ("median", mode, "", figures["api"], "", "", "", figures["copy"], figures["write_row"], "")
+            for mode, figures in by_mode.items()
         ]
-        report.table(headers, [*rows, ("median", "", api_rate, "", "", "", copy_rate, write_row_rate, ratio)])
+        report.table(headers, [*rows, *medians])
         report.line()
         report.table(
-            ["run", "worker cpu s", "of the api's wall time", "customers queued at the end", "drained s"], worker_rows
+            ["run", "keys", "worker cpu s", "of the api's wall time", "customers queued at the end", "drained s"],
+            worker_rows,
         )
+        if len(modes) == 2:
+            cost = by_mode["schema"]["api"] / by_mode["checked"]["api"] - 1
+            report.line(f"the foreign keys checked cost the API {cost:.1%} of its rate (medians of {runs} pairs)")
         report.line(
             f"signals of ~{payload_bytes:.0f} bytes of JSON each (payload ~{payload_only:.0f}); a Celery worker"
             " (solo pool, Redis) re-evaluated the changed customers during each run; the COPY baselines ran after it"
@@ -386,13 +252,48 @@ class IngestBenchmark(Benchmark):
             "target_ratio": TARGET_RATIO,
             "signal_json_bytes": round(payload_bytes),
             "foreign_keys": options["foreign_keys"],
+            "api_signals_per_s_by_keys": {mode: round(figures["api"]) for mode, figures in by_mode.items()},
             "celery_worker": True,
             "worker_cpu_share": round(
-                statistics.median(float(row[1]) for row in worker_rows) / statistics.median(row[1] for row in rows),
+                statistics.median(float(row[2]) for row in worker_rows) / statistics.median(row[2] for row in rows),
                 2,
             ),
             "ok": ratio <= TARGET_RATIO,
         }
+
+    def _one_run(self, options, server, worker, key: str, tag: str, *, run: int, mode: str) -> tuple[tuple, tuple]:
+        """POSTs one run's signals while the worker re-evaluates, waits for it to drain, then COPYs the same rows."""
+        n, batch = options["signals"], options["batch"]
+        generated = generate(n=n, tag=tag, run=run, seed=run)
+        bodies = [json.dumps({"signals": generated.items[i : i + batch]}).encode() for i in range(0, n, batch)]
+        cpu_before = worker.cpu_seconds()
+        posted = post_batches(port=server.port, key=key, bodies=bodies, clients=options["clients"])
+        worker_cpu = worker.cpu_seconds() - cpu_before
+        backlog = _backlog()
+        drain_s = _drained(timeout=600)
+        if posted.failures or posted.accepted != n:
+            raise CommandError(
+                f"run {run}: {posted.accepted:,} of {n:,} accepted, {posted.duplicates} duplicates, "
+                f"failures: {posted.failures[:3]}"
+            )
+        table = copy_rows(generated, source=tag)
+        copy_seconds = bare_copy(table, rendered=copy_text(table))
+        write_row_seconds = bare_copy(table)
+        api_rate, copy_rate = n / posted.seconds, n / copy_seconds
+        row = (
+            run,
+            mode,
+            posted.seconds,
+            api_rate,
+            percentile(posted.latencies, 0.5) * 1000,
+            percentile(posted.latencies, 0.99) * 1000,
+            copy_seconds,
+            copy_rate,
+            n / write_row_seconds,
+            copy_rate / api_rate,
+        )
+        worker_row = (run, mode, f"{worker_cpu:.1f}", f"{worker_cpu / posted.seconds:.0%}", backlog, f"{drain_s:.1f}")
+        return row, worker_row
 
     def _warm_up(self, port: int, key: str, tag: str, requests: int) -> None:
         """A few small batches, so that each worker has loaded the code and opened its connection."""

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench.ingest import copy_rows, generate
+from bench.ingest_rows import copy_rows, generate
 from cxcore.ingest import signals_ingest
 from cxcore.ingest_storage import INGEST_COLUMNS
 from cxcore.models import Signal
