@@ -180,7 +180,8 @@ def principle_edit(request: HttpRequest, slug: str, number: int) -> HttpResponse
         except services.NotAllowed as error:
             raise PermissionDenied(str(error)) from None
         except services.ConflictError:
-            conflict = _conflict(version, data["loaded"])
+            mine = {**editor.content(), "title": data["title"], "rationale": data["rationale"]}
+            conflict = _conflict(version, data["loaded"], mine)
             return _page(request, **_editor_context(editor), **context, conflict=conflict, status=409)
         except services.InvalidTransition as error:
             return _page(request, **_editor_context(editor), **context, refusal=str(error), status=409)
@@ -201,8 +202,9 @@ def _integer(raw) -> int | None:
         return None
 
 
-def _conflict(version: PrincipleVersion, loaded_json: str) -> dict:
-    """Who saved the draft since it was loaded, when, and which fields differ from what was loaded."""
+def _conflict(version: PrincipleVersion, loaded_json: str, mine: dict) -> dict:
+    """Who saved the draft since it was loaded, when, and which fields differ from what was loaded (with
+    what this person typed for each)."""
     current = _version_get(version.principle.slug, version.number)
     who = current.updated_by.get_full_name() or current.updated_by.username if current.updated_by else "Someone"
     try:
@@ -213,7 +215,7 @@ def _conflict(version: PrincipleVersion, loaded_json: str) -> dict:
         "who": who,
         "at": timezone.localtime(current.updated_at),
         "lock_version": current.lock_version,
-        "changes": content_changes(loaded, _loaded(current)) if isinstance(loaded, dict) else None,
+        "changes": content_changes(loaded, _loaded(current), mine) if isinstance(loaded, dict) else None,
     }
 
 

@@ -306,22 +306,26 @@ class Change:
     label: str
     before: str
     after: str
+    mine: str  # the same field in a third copy (what the person whose save was refused typed), "" if none
 
 
-def content_changes(before: dict, after: dict) -> list[Change]:
+def content_changes(before: dict, after: dict, mine: dict | None = None) -> list[Change]:
     """The fields that differ between two copies of a draft's content (title and rationale included):
-    short ones with both values, long ones (the rationale, the examples) by what changed in size."""
+    short ones with both values, long ones (the rationale, the examples) by what changed in size; each
+    with its value in `mine` too, when given."""
+    mine = mine or {}
     changes = []
     for name, label in _LABELS.items():
         old, new = before.get(name), after.get(name)
         if old == new or (name in ("categories", "channels", "teams") and sorted(old or []) == sorted(new or [])):
             continue
         if name in _SHOWN_WHOLE:
-            changes.append(Change(label, _shown(name, old), _shown(name, new)))
+            shown = [_shown(name, value) for value in (old, new, mine.get(name))]
         elif name == "examples":
-            changes.append(Change(label, f"{len(old or [])} examples", f"{len(new or [])} examples, edited"))
+            shown = [f"{len(value or [])} examples" for value in (old, new, mine.get(name))]
         else:
-            changes.append(Change(label, f"{len(old or '')} characters", f"{len(new or '')} characters"))
+            shown = [f"{len(value or '')} characters" for value in (old, new, mine.get(name))]
+        changes.append(Change(label, *shown[:2], shown[2] if name in mine else ""))
     return changes
 
 

@@ -32,8 +32,13 @@ def test_the_second_save_is_refused_naming_who_when_and_what(cx_manager):
     assert "Carla Conti saved this draft at 14:05 on 2 Mar 2026" in page
     changes = page[page.index('data-testid="conflict-changes"') :]
     changes = changes[: changes.index("</table>")]
-    assert 'priority</th><td class="mono">100</td><td class="mono">150</td>' in changes
-    assert "condition</th>" in changes and "open_tickets &gt; 0" in changes
+    # What was loaded, what Carla stored, what Cora typed.
+    assert 'priority</th><td class="mono">100</td><td class="mono">150</td><td class="mono">100</td>' in changes
+    assert (
+        'condition</th><td class="mono">stage == &quot;crisis&quot;</td>'
+        '<td class="mono">stage == &quot;crisis&quot; and open_tickets &gt; 0</td>'
+        '<td class="mono">open_tickets &gt; 5</td>'
+    ) in changes
     assert "title" not in changes  # Carla did not change it
     # Nothing of Cora's is stored; her input is still in the form.
     version.refresh_from_db()
