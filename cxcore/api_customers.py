@@ -42,7 +42,9 @@ class CustomerView(APIView):
         summary="The 360° view of a customer",
         description=(
             "Profile, consent on every channel, signal counts by kind and the 50 most recent signals "
-            "(newest first), as of `at` (default now); other parts join as the membrane adds them: the "
+            "(newest first), as of `at` (default now), with `signals_next`: the `before` of "
+            "`GET /api/v1/customers/{external_id}/signals` for the older ones (null when there are none); "
+            "other parts join as the membrane adds them: the "
             "stage brought up to `at`, the facts, the latest stage changes (each with the rule that made it "
             "and the facts that rule read), what may be sent, open actions. Needs the `read` scope."
         ),
@@ -80,8 +82,9 @@ class CustomerView(APIView):
                     },
                     "signal_counts": {"purchase": 1, "ticket_opened": 1},
                     "recent_signals": [
-                        {"kind": "purchase", "occurred_at": "2024-05-02T15:00:00+00:00", "amount": "249.90"}
+                        {"id": 5121, "kind": "purchase", "occurred_at": "2024-05-02T15:00:00+00:00", "amount": "249.90"}
                     ],
+                    "signals_next": None,
                 },
             )
         ],

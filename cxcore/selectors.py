@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Count, OuterRef, Subquery
+from django.db.models import BooleanField, Count, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -127,26 +128,15 @@ def earliest_of(*times: dt.datetime | None) -> dt.datetime | None:
     return min(present) if present else None
 
 
-# -- the 360° view ---------------------------------------------------------------------------------
+# -- the signal timeline --------------------------------------------------------------------------
 
-RECENT_SIGNALS = 50
+TIMELINE_PAGE = 50
+TIMELINE_MAX_PAGE = 200
 
-# Other apps add their part of the view (membrane: stage, facts, open actions) without cxcore
-# importing them: a contributor is called as fn(customer=..., at=...) and returns top-level keys.
-Customer360Contributor = Callable[..., dict[str, Any]]
-_contributors: list[Customer360Contributor] = []
-
-
-def customer_360_contributor(fn: Customer360Contributor) -> Customer360Contributor:
-    """Register `fn` (usable as a decorator); registering the same function twice is a no-op."""
-    if fn not in _contributors:
-        _contributors.append(fn)
-    return fn
-
-
-# A recent signal as the 360° view shows it: every stored field but its customer and idempotency key,
-# what happened and when first.
-RECENT_SIGNAL_FIELDS = (
+# A signal as the timeline shows it: every stored field but its customer and idempotency key, its id
+# (the tie-breaker of the order) and what happened and when first.
+TIMELINE_SIGNAL_FIELDS = (
+    "id",
     "kind",
     "occurred_at",
     "direction",
@@ -166,6 +156,109 @@ RECENT_SIGNAL_FIELDS = (
 )
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_CURSOR_TOKEN = re.compile(r"(-?[0-9]{1,17})_([0-9]{1,19})")
+
+
+@dataclass(frozen=True)
+class TimelineCursor:
+    """A position in a customer's timeline: the signals strictly older than (occurred_at, id).
+
+    Keyset rather than OFFSET: a page deep in a long history costs what the first one does, and a
+    signal arriving meanwhile does not shift the pages. The id orders signals of the same instant.
+    """
+
+    occurred_at: dt.datetime
+    id: int
+
+    def token(self) -> str:
+        """The cursor as the API and the page's URL carry it: microseconds since the epoch, then the id."""
+        delta = self.occurred_at - _EPOCH
+        micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+        return f"{micros}_{self.id}"
+
+    @classmethod
+    def from_token(cls, token: str) -> TimelineCursor:
+        """The cursor `token()` wrote; ValueError for anything else."""
+        match = _CURSOR_TOKEN.fullmatch(token)
+        if match is None or int(match[2]) >= 2**63:
+            raise ValueError(token)
+        try:
+            occurred_at = _EPOCH + dt.timedelta(microseconds=int(match[1]))
+        except OverflowError:
+            raise ValueError(token) from None
+        return cls(occurred_at=occurred_at, id=int(match[2]))
+
+
+@dataclass(frozen=True)
+class TimelineQuery:
+    """Which signals of a customer, newest first: an empty filter means any; `until` bounds the view as of a
+    time (the 360° view's); `before` continues after the previous page."""
+
+    kinds: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    before: TimelineCursor | None = None
+    until: dt.datetime | None = None
+    limit: int = TIMELINE_PAGE
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.kinds or self.channels or self.teams)
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    signals: list[dict[str, Any]]
+    next: TimelineCursor | None  # where the next (older) page starts; None on the last page
+
+
+def customer_timeline(*, customer_id: int, query: TimelineQuery) -> TimelinePage:
+    """One page of the customer's signals matching `query`, newest first, in one query whatever the history.
+
+    The page's ids are found first, then their rows by primary key: on PostgreSQL the ids come from the
+    (customer, occurred_at) index alone, which holds id and kind (migration 0008), so a kind filter walks
+    index entries, never the heap pages a long history is spread over (a rare kind among 10,000
+    signals: 1 ms against 117 ms reading the rows). A channel or team filter reads the rows it skips.
+    """
+    matching = Signal.objects.filter(customer_id=customer_id)
+    if query.until is not None:
+        matching = matching.filter(occurred_at__lte=query.until)
+    for field, values in (("kind", query.kinds), ("channel", query.channels), ("team", query.teams)):
+        if len(values) == 1:
+            matching = matching.filter(**{field: values[0]})
+        elif values:
+            matching = matching.filter(**{f"{field}__in": values})
+    if query.before is not None:
+        at, ident = query.before.occurred_at, query.before.id
+        # The bound on occurred_at alone lets the index scan start at the cursor; the OR breaks ties.
+        matching = matching.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=ident), occurred_at__lte=at)
+    newest_first = ("-occurred_at", "-id")
+    ids = matching.order_by(*newest_first).values("id")[: query.limit + 1]
+    rows = list(Signal.objects.filter(id__in=ids).order_by(*newest_first).values(*TIMELINE_SIGNAL_FIELDS))
+    if len(rows) <= query.limit:
+        return TimelinePage(signals=rows, next=None)
+    last = rows[query.limit - 1]
+    return TimelinePage(
+        signals=rows[: query.limit], next=TimelineCursor(occurred_at=last["occurred_at"], id=last["id"])
+    )
+
+
+# -- the 360° view ---------------------------------------------------------------------------------
+
+# Other apps add their part of the view (membrane: stage, facts, open actions) without cxcore
+# importing them: a contributor is called as fn(customer=..., at=...) and returns top-level keys.
+Customer360Contributor = Callable[..., dict[str, Any]]
+_contributors: list[Customer360Contributor] = []
+
+
+def customer_360_contributor(fn: Customer360Contributor) -> Customer360Contributor:
+    """Register `fn` (usable as a decorator); registering the same function twice is a no-op."""
+    if fn not in _contributors:
+        _contributors.append(fn)
+    return fn
+
+
 def customer_profile(*, customer: Customer) -> dict[str, Any]:
     return {
         "external_id": customer.external_id,
@@ -183,11 +276,17 @@ def customer_profile(*, customer: Customer) -> dict[str, Any]:
     }
 
 
-def customer_360(*, customer: Customer, at: dt.datetime | None = None) -> dict[str, Any]:
-    """Everything known about a customer as of `at` (default now), in a constant number of queries."""
+def customer_360(
+    *, customer: Customer, at: dt.datetime | None = None, timeline: TimelineQuery | None = None
+) -> dict[str, Any]:
+    """Everything known about a customer as of `at` (default now), in a constant number of queries.
+
+    The signals are one page of the timeline: `timeline` (the console page's filters and position), by
+    default the newest TIMELINE_PAGE dated up to `at`; `signals_next` continues it.
+    """
     at = at or timezone.now()
+    page = customer_timeline(customer_id=customer.pk, query=timeline or TimelineQuery(until=at))
     signals = Signal.objects.filter(customer=customer, occurred_at__lte=at)
-    recent = list(signals.order_by("-occurred_at", "-id").values(*RECENT_SIGNAL_FIELDS)[:RECENT_SIGNALS])
     counts = dict(signals.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
     view: dict[str, Any] = {
         "customer": customer.external_id,
@@ -195,7 +294,8 @@ def customer_360(*, customer: Customer, at: dt.datetime | None = None) -> dict[s
         "profile": customer_profile(customer=customer),
         "consent": {key: customer.has_consent(key) for key in sorted(vocabulary_keys(vocabulary="channel"))},
         "signal_counts": dict(sorted(counts.items())),
-        "recent_signals": recent,
+        "recent_signals": page.signals,
+        "signals_next": page.next.token() if page.next else None,
     }
     for contribute in _contributors:
         view.update(contribute(customer=customer, at=at))

@@ -15,7 +15,9 @@ from .decorators import console_view
 from .htmx import page_or_fragment
 from .models import Channel, Customer, Signal
 from .panels import customer_sections, dashboard_panels
-from .selectors import RECENT_SIGNALS, customer_360
+from .schemas import InvalidInput
+from .selectors import TimelineQuery, customer_360, customer_timeline, vocabulary_keys
+from .timeline_params import timeline_query_params, timeline_query_parse
 
 CUSTOMERS_PER_PAGE = 25
 
@@ -59,17 +61,49 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 @console_view()
 def customer_detail(request: HttpRequest, external_id: str) -> HttpResponse:
+    """The 360° page. Its signal timeline is filtered and positioned by the URL (timeline_params), so a
+    reload or Back shows the same signals; htmx asks for the timeline alone (other filters) or for its next
+    page (load more, aimed at the #timeline-more item the page replaces), and gets no more than that."""
     customer = get_object_or_404(Customer, external_id=external_id)
-    view = customer_360(customer=customer)
+    problem = None
+    try:
+        query = timeline_query_parse(request.GET, known=None)
+    except InvalidInput as exc:
+        query, problem = TimelineQuery(), exc.errors
+    status = 400 if problem else 200
+    fragment = "items" if request.htmx and request.htmx.target == "timeline-more" else "timeline"
+    template = page_or_fragment(request, "customers/detail.html", fragment)
+    context = {"customer": customer, "query": query, "problem": problem}
+    if template != "customers/detail.html":
+        page = customer_timeline(customer_id=customer.pk, query=query)
+        context |= timeline_context(query=query, signals=page.signals, next_token=page.next and page.next.token())
+        return render(request, template, context, status=status)
+
+    view = customer_360(customer=customer, timeline=query)
     channel_names = dict(Channel.objects.values_list("key", "name"))
-    context = {
-        "customer": customer,
+    context |= timeline_context(query=query, signals=view["recent_signals"], next_token=view["signals_next"])
+    context |= {
         "view": view,
         "consent": [(channel_names.get(key, key), given) for key, given in view["consent"].items()],
-        "signals": view["recent_signals"],
-        "recent_limit": RECENT_SIGNALS,
+        "channel_names": channel_names,
+        "teams": sorted(vocabulary_keys(vocabulary="team")),
     }
     # Sections of other apps (the membrane's stage, may-we matrix, tasks, facts, stage history), rendered
     # from the parts of the view their contributors added.
     sections = customer_sections(context={"customer": customer, "view": view, "channel_names": channel_names})
-    return render(request, "customers/detail.html", {**context, "sections": sections})
+    return render(request, "customers/detail.html", {**context, "sections": sections}, status=status)
+
+
+def timeline_context(*, query: TimelineQuery, signals: list[dict], next_token: str | None) -> dict:
+    """What the timeline's partials show: its signals, the URLs of the next page and of the newest one with
+    the same filters, and the filter chosen in each select (one value, as the selects offer)."""
+    return {
+        "signals": signals,
+        "next_url": f"?{timeline_query_params(query, before=next_token)}" if next_token else None,
+        "newest_url": f"?{timeline_query_params(query)}",
+        "chosen": {
+            "kind": query.kinds[0] if len(query.kinds) == 1 else "",
+            "channel": query.channels[0] if len(query.channels) == 1 else "",
+            "team": query.teams[0] if len(query.teams) == 1 else "",
+        },
+    }
