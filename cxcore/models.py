@@ -241,3 +241,28 @@ class CustomerFacts(models.Model):
 # stand, and for a day count the instant it counts from (tenure_days: tenure_start).
 for _column, _field in stored_fields():
     CustomerFacts.add_to_class(_column, _field)
+
+
+class CustomerFoldState(models.Model):
+    """A customer's facts checkpoint as of `as_of` (cxcore.facts.checkpoint): what their history up to then
+    still holds for the facts at any later time, so that the facts at T >= as_of read it and the signals
+    after it only, whatever the history's length. Written by the path that folds a customer's signals in
+    time order (membrane's event-time path), with the history it derives.
+
+    It holds while no signal dated at or before `as_of` is missing from it: a customer dirty from then or
+    earlier (dirty_since, or a queued change) is read from their signals instead. The writer may add the
+    next instant at which time alone can change what it decides (`next_instant_us`, epoch microseconds),
+    valid for its rules `clock_key` only.
+    """
+
+    # No database constraint, as for the stored facts; deleting a customer deletes it through the ORM.
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, primary_key=True, db_constraint=False, related_name="fold_state"
+    )
+    as_of = models.DateTimeField()
+    state = models.JSONField()
+    next_instant_us = models.BigIntegerField(null=True)
+    clock_key = models.IntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"checkpoint of {self.customer_id} as of {self.as_of:%Y-%m-%d %H:%M}"

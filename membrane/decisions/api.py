@@ -164,7 +164,11 @@ class DecisionView(ReadsWithToken, APIView):
         if asked.question is None:
             return invalid("Invalid question.", asked.errors)
         question, ride = asked.question, self.customer_read
-        inputs = decision_inputs_ridden(ride) if ride.ran else decision_inputs_read(external_id=question.customer)
+        inputs = (
+            decision_inputs_ridden(ride)
+            if ride.ran
+            else decision_inputs_read(external_id=question.customer, at=question.at)
+        )
         if inputs is None:
             detail = f"Unknown customer '{question.customer}'."
             return Response({"detail": detail}, status=status.HTTP_404_NOT_FOUND)
@@ -188,7 +192,7 @@ class DecisionView(ReadsWithToken, APIView):
     @cached_property
     def customer_read(self) -> RideAlong | None:
         question = self.asked.question
-        return None if question is None else decision_inputs_ride(external_id=question.customer)
+        return None if question is None else decision_inputs_ride(external_id=question.customer, at=question.at)
 
     def ride_along(self, request) -> RideAlong | None:
         return self.customer_read

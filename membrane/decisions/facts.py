@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from cxcore.facts.checkpoint import facts_from_checkpoint
+from cxcore.facts.fold_state import StoredCheckpoint, checkpoint_holds
 from cxcore.facts.per_customer import SIGNAL_COLUMNS, facts_for_customer, signal_rows
 from cxcore.models import Customer, Signal, SignalKind
-from membrane.stages.event_time import stage_bring_up_to
+from cxcore.selectors import earliest_of
+from membrane.stages.event_time import StoredStage, stage_bring_up_to
 from membrane.stages.rules import published_ruleset
 
 from .engine import CompiledPrinciple
@@ -39,26 +42,72 @@ def customer_row(
     """Every fact a principle condition can read, as of `at`, and the stage; the stage is brought up to
     `at` first.
 
-    The signals up to `at` are read once, for the stage's nothing-changed check and for the facts; not
-    at all when they were read with the customer. What else was read with them (the stage rules'
-    stamp, the stored stage) costs no query either.
+    From the customer's checkpoint when it holds at `at` (read with them), and the signals after it
+    only: read with the customer too on PostgreSQL, else in one query. Otherwise the signals up to
+    `at` are read once, for the stage's nothing-changed check and for the facts; not at all when
+    they were read with the customer. What else was read with them (the stage rules' stamp, the
+    stored stage) costs no query either.
     """
     customer, read = inputs.customer, inputs.read
-    if read is None or read.signals is None:
-        rows = signal_rows(customer=customer, at=at)
+    ruleset = published_ruleset(stamp=None if read is None else read.stage_rules_stamp)
+    stored = None if read is None else read.stored_stage
+    checkpoint = _holding(customer, read, at)
+    if checkpoint is not None:
+        if read.signals is not None:
+            after = [row for row in read.signals.rows if row[_OCCURRED_AT] <= at]
+        else:
+            after = _signals_after(customer, since=checkpoint.checkpoint.as_of, at=at)
+        state = stage_bring_up_to(
+            customer=customer,
+            at=at,
+            ruleset=ruleset,
+            stored=stored,
+            following=_following(checkpoint, stored, ruleset.number, after),
+        )
+        row = facts_from_checkpoint(customer=customer, checkpoint=checkpoint.checkpoint, rows=after, at=at)
     else:
-        rows = [row for row in read.signals.rows if row[_OCCURRED_AT] <= at]
-    state = stage_bring_up_to(
-        customer=customer,
-        at=at,
-        ruleset=published_ruleset(stamp=None if read is None else read.stage_rules_stamp),
-        stored=None if read is None else read.stored_stage,
-        rows=rows,
-    )
-    row = facts_for_customer(customer=customer, at=at, rows=rows)
+        if read is None or read.signals is None or read.signals.after is not None:
+            rows = signal_rows(customer=customer, at=at)
+        else:
+            rows = [row for row in read.signals.rows if row[_OCCURRED_AT] <= at]
+        state = stage_bring_up_to(customer=customer, at=at, ruleset=ruleset, stored=stored, rows=rows)
+        row = facts_for_customer(customer=customer, at=at, rows=rows)
     row.update(stage=state.stage, previous_stage=state.previous_stage, days_in_stage=state.days_in_stage)
     row.update(interaction_context(customer=customer, interaction=interaction, at=at))
     return row, state.stage
+
+
+def _holding(customer: Customer, read, at: dt.datetime) -> StoredCheckpoint | None:
+    """The checkpoint read with the customer when it gives the facts at `at` (and the signals read with
+    it, if any, are those after it)."""
+    if read is None or read.checkpoint is None:
+        return None
+    as_of = read.checkpoint.checkpoint.as_of
+    if read.signals is not None and read.signals.after != as_of:
+        return None
+    dirty = earliest_of(customer.dirty_since, read.stored_stage.changes_since)
+    return read.checkpoint if checkpoint_holds(as_of=as_of, dirty=dirty, at=at) else None
+
+
+def _signals_after(customer: Customer, *, since: dt.datetime, at: dt.datetime) -> list[tuple]:
+    signals = Signal.objects.filter(customer=customer, occurred_at__gt=since, occurred_at__lte=at)
+    return list(signals.values_list(*SIGNAL_COLUMNS))
+
+
+def _following(
+    checkpoint: StoredCheckpoint, stored: StoredStage | None, rules: int, after: list[tuple]
+) -> dt.datetime | None:
+    """The first instant after the stored stage's end at which its stage can change, as noted with the
+    checkpoint: when it was written with that stage by these rules and no signal came since."""
+    state = None if stored is None else stored.state
+    if (
+        state is None
+        or after
+        or checkpoint.clock_key != rules
+        or checkpoint.checkpoint.as_of != state.evaluated_through
+    ):
+        return None
+    return checkpoint.next_instant
 
 
 def contacts_in_scope(
@@ -66,10 +115,10 @@ def contacts_in_scope(
 ) -> list[dt.datetime]:
     """Outbound contacts of every team in the cap's scope within its window (at - D, at], oldest first.
 
-    From `signals` when they were read with the customer, else from the database.
+    From `signals` when they were read with the customer and reach back far enough, else from the database.
     """
     since = at - dt.timedelta(days=cap.params["days"])
-    if signals is not None:
+    if signals is not None and (signals.contacts_since is None or signals.contacts_since <= since):
         return sorted(
             occurred_at
             for occurred_at, team, category, channel in signals.contacts

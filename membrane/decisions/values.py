@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from cxcore.facts.fold_state import StoredCheckpoint
 from cxcore.models import Customer
 from membrane.stages.event_time import StoredStage
 
@@ -31,14 +32,17 @@ CONTACT_COLUMNS = ("occurred_at", "team", "category", "channel")
 
 @dataclass(frozen=True)
 class PreloadedSignals:
-    """All of a customer's signals, read with the customer.
+    """A customer's signals, read with the customer: those their checkpoint does not cover.
 
-    `rows` are cxcore's signal rows (SIGNAL_COLUMNS), `contacts` the outbound contacts as
-    CONTACT_COLUMNS tuples; a decision at any time filters them, so it reads no signal itself.
+    `rows` are cxcore's signal rows (SIGNAL_COLUMNS) dated after `after` (None: all of them), `contacts`
+    the outbound contacts dated after `contacts_since` (None: all) as CONTACT_COLUMNS tuples; a decision
+    filters them, and reads what they do not hold itself (a cap's window reaching back further).
     """
 
     rows: list[tuple]
     contacts: list[tuple]
+    after: dt.datetime | None = None
+    contacts_since: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -48,14 +52,16 @@ class ReadWithCustomer:
     The published sets' stamps let the compiled caches be checked without queries of their own
     (`principles_stamp`: engine.ruleset_stamp_subquery, None when nothing was ever published;
     `stage_rules_stamp`: the published stage rules' stages.rules.STAMP_FIELDS, None when none are);
-    `stored_stage` is what stage_bring_up_to needs of the stored stage; `signals` are all the
-    customer's signals (PostgreSQL), None when they were not read.
+    `stored_stage` is what stage_bring_up_to needs of the stored stage; `checkpoint` the customer's
+    stored facts checkpoint (None: none); `signals` those it does not cover (PostgreSQL), None when
+    they were not read.
     """
 
     principles_stamp: int | None
     stage_rules_stamp: tuple | None
     stored_stage: StoredStage
     signals: PreloadedSignals | None = None
+    checkpoint: StoredCheckpoint | None = None
 
 
 @dataclass(frozen=True)

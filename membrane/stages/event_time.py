@@ -13,7 +13,6 @@ to record on it through a `ForRun`: the path writes no run records itself, since
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import heapq
 from collections import deque
@@ -22,12 +21,16 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
-from cxcore.facts.per_customer import FACT_PY, summarise
+from cxcore.facts.checkpoint import Checkpoint, Folding
+from cxcore.facts.fold_state import CheckpointRow, StoredCheckpoint, checkpoint_holds, checkpoints_read
+from cxcore.facts.folds import OCCURRED_AT
+from cxcore.facts.per_customer import FACT_PY
 from cxcore.models import Customer
 from cxcore.selectors import customer_changes_since, earliest_of
 from cxcore.services import customer_changes_take
 from membrane.models import CustomerStage
 
+from .clock import clock_horizon, next_instant
 from .history import (
     Cursor,
     StageRow,
@@ -67,10 +70,19 @@ def _replay_customer(
     at,
     ruleset: CompiledRuleSet,
     run_id: int | None = None,
-) -> tuple[list[TransitionRow], Cursor]:
-    """Evaluates the rules at every candidate instant in the range; returns the transitions and the final stage."""
-    times = [row[2] for row in rows]
-    clocks = signal_clocks(ruleset, [(row[0], row[2]) for row in rows], created_at=customer.created_at)
+    checkpoint: Checkpoint | None = None,
+) -> tuple[list[TransitionRow], Cursor, Folding]:
+    """Evaluates the rules at every candidate instant in the range; returns the transitions, the final stage
+    and the facts' fold (to take the checkpoint at `at` from).
+
+    `rows` are the customer's signals up to `at` in time order: all of them, or, from `checkpoint` (as of
+    `lo` or before), those after it and those a clock can fall in the range from (clock_horizon).
+    """
+    times = [row[OCCURRED_AT] for row in rows]
+    # The start of tenure: the checkpoint keeps the first signal (the tenure fact's), the earliest of its rows.
+    first = checkpoint.rows[0][OCCURRED_AT] if checkpoint is not None and checkpoint.rows else None
+    created_at = customer.created_at if first is None or customer.created_at < first else first
+    clocks = signal_clocks(ruleset, [(row[0], row[OCCURRED_AT]) for row in rows], created_at=created_at)
     heap = list(candidate_points(times=times, clocks=clocks, lo=lo, lo_inclusive=lo_inclusive, at=at))
     # The instants counted from the start of a stage (days_in_stage's constants, the day after one the
     # rules do not keep) are that stage's: once it is left, no fact changes at them. Evaluated anyway,
@@ -89,6 +101,7 @@ def _replay_customer(
     )
     # The rules need only the facts they read; a transition records them all.
     read = [(name, fn) for name, fn in FACT_PY.items() if name in ruleset.facts_read]
+    folding = Folding(checkpoint, rows)
     heapq.heapify(heap)
     done: set[dt.datetime] = set()
     transitions = []
@@ -97,7 +110,7 @@ def _replay_customer(
         if point in done:
             continue
         done.add(point)
-        summary = summarise(rows[: bisect.bisect_right(times, point)], at=point)
+        summary = folding.summary(point)
         facts = {name: fn(customer, summary, point) for name, fn in read}
         facts.update(
             stage=cursor.stage,
@@ -120,7 +133,7 @@ def _replay_customer(
             for days in stage_offsets(ruleset, settled)
             if days * DAY <= at - point  # not point + days: that can pass year 9999
         )
-    return transitions, cursor
+    return transitions, cursor, folding
 
 
 @dataclass(frozen=True)
@@ -133,6 +146,8 @@ class Evaluated:
     rewinds: dict[int, dt.datetime]
     forgotten: list[int]
     marked: list[int]
+    # The facts' checkpoints as of `at` of the customers evaluated (cxcore.facts.checkpoint).
+    checkpoints: list[CheckpointRow]
 
     def of(self, customer_ids: set[int]) -> Evaluated:
         """The part of the work that concerns these customers."""
@@ -143,6 +158,7 @@ class Evaluated:
             rewinds={pk: rewind for pk, rewind in self.rewinds.items() if pk in customer_ids},
             forgotten=[pk for pk in self.forgotten if pk in customer_ids],
             marked=[pk for pk in self.marked if pk in customer_ids],
+            checkpoints=[row for row in self.checkpoints if row.customer_id in customer_ids],
         )
 
     def write(self, *, at: dt.datetime) -> None:
@@ -153,6 +169,7 @@ class Evaluated:
             rewinds=self.rewinds,
             forgotten=self.forgotten,
             marked=self.marked,
+            checkpoints=self.checkpoints,
             at=at,
         )
 
@@ -210,13 +227,18 @@ def _evaluate(
     run_id = run.run_id if run is not None else None
     new_transitions: list[TransitionRow] = []
     new_states: list[StageRow] = []
+    new_checkpoints: list[CheckpointRow] = []
     planned = [customer for customer in customers if customer.pk in plans]
+    checkpoints = _checkpoints_from(planned, plans=plans)
+    # From a checkpoint, the signals after it and those whose clocks can fall in the range; else all.
+    horizon = clock_horizon(ruleset)
+    since = {pk: _read_from(checkpoint.as_of, plans[pk][1], horizon) for pk, checkpoint in checkpoints.items()}
     if reader is None:
         parts = [planned] if planned else []
-        reads = (signal_rows(customer_ids=[customer.pk for customer in part], at=at) for part in parts)
+        reads = (signal_rows(customer_ids=[c.pk for c in part], at=at, since=since) for part in parts)
     else:
         parts = [planned[i : i + READ_AHEAD] for i in range(0, len(planned), READ_AHEAD)]
-        reads = reader.ahead(parts, at=at)
+        reads = reader.ahead(parts, at=at, since=since)
     for part, rows_by_customer in zip(parts, reads, strict=True):
         for customer in part:
             cursor, lo, inclusive = plans[customer.pk]
@@ -225,7 +247,7 @@ def _evaluate(
                 # A history from the start: the customer begins at their creation or first signal.
                 lo = min([customer.created_at] + [row[2] for row in rows[:1]])
             try:
-                transitions, cursor = _replay_customer(
+                transitions, cursor, folding = _replay_customer(
                     customer=customer,
                     rows=rows,
                     cursor=cursor,
@@ -234,7 +256,9 @@ def _evaluate(
                     at=at,
                     ruleset=ruleset,
                     run_id=run_id,
+                    checkpoint=checkpoints.get(customer.pk),
                 )
+                checkpoint = folding.checkpoint(at)
             except Exception as exc:
                 # Pure computation, so nothing is half done: a run records the customer and goes on with
                 # the others, their stored history left as it was. Asked for one customer, there is no answer.
@@ -245,14 +269,47 @@ def _evaluate(
                 continue
             new_transitions.extend(transitions)
             results[customer.pk] = cursor.state_at(at, ruleset.default_stage)
+            following = None
             if cursor.stage is not None:
                 new_states.append(
                     StageRow(
                         customer.pk, cursor.stage, cursor.since, cursor.previous, at, ruleset.number, cursor.settled
                     )
                 )
+                following = next_instant(
+                    ruleset=ruleset,
+                    kinds_times=[(row[0], row[OCCURRED_AT]) for row in rows],
+                    created_at=min([customer.created_at, *(row[OCCURRED_AT] for row in checkpoint.rows[:1])]),
+                    since=cursor.since,
+                    settled=cursor.settled,
+                    after=at,
+                )
+            new_checkpoints.append(CheckpointRow(customer.pk, checkpoint, following, ruleset.number))
     forgotten = [c.pk for c in customers if c.pk in plans and c.dirty_since is not None and c.dirty_since <= at]
-    return Evaluated(results, new_transitions, new_states, rewinds, forgotten, marked)
+    return Evaluated(results, new_transitions, new_states, rewinds, forgotten, marked, new_checkpoints)
+
+
+def _checkpoints_from(customers, *, plans: dict) -> dict[int, Checkpoint]:
+    """The stored checkpoints a history can go on from: as of the start of its range or before, and holding
+    every signal up to then (the customer is not dirty from before it)."""
+    going_on = [c for c in customers if plans[c.pk][1] is not None]
+    if not going_on:
+        return {}
+    stored: dict[int, StoredCheckpoint] = checkpoints_read(customer_ids=[c.pk for c in going_on])
+    usable = {}
+    for customer in going_on:
+        found, lo = stored.get(customer.pk), plans[customer.pk][1]
+        if found is not None and checkpoint_holds(as_of=found.checkpoint.as_of, dirty=customer.dirty_since, at=lo):
+            usable[customer.pk] = found.checkpoint
+    return usable
+
+
+def _read_from(as_of: dt.datetime, lo: dt.datetime, horizon: dt.timedelta) -> dt.datetime | None:
+    """The instant after which the signals are read, going on from a checkpoint as of `as_of`."""
+    try:
+        return min(as_of, lo - horizon)
+    except OverflowError:
+        return None
 
 
 def bring_up_locked(
@@ -315,7 +372,7 @@ def bring_up_unlocked(
         through = stored[customer.pk].evaluated_through if customer.pk in stored else None
         read[customer.pk] = (customer.dirty_since, through, taken.get(customer.pk), last)
     if not claimed:
-        return {}, Evaluated({}, [], [], {}, [], [])
+        return {}, Evaluated({}, [], [], {}, [], [], [])
     evaluated = _evaluate(customers=claimed, at=at, ruleset=ruleset, run=run, stored=stored, taken=taken)
     with transaction.atomic():
         unchanged = {pk for pk, inputs in inputs_read(list(read), at=at).items() if inputs == read[pk]}
@@ -344,13 +401,16 @@ def stage_bring_up_to(
     ruleset: CompiledRuleSet | None = None,
     stored: StoredStage | None = None,
     rows: list[tuple] | None = None,
+    following: dt.datetime | None = None,
 ) -> StageState:
     """The customer's stage at `at`, from their signals, storing the history it derives.
 
     A time the stored history already covers, or a range in which no fact can change, is answered
     from the stored stage without evaluating anything. A caller that has read them already saves
     their queries: `ruleset` (published_ruleset()), `stored` (read with `customer`; None: read here)
-    and `rows` (cxcore's signal_rows up to `at`).
+    and `rows` (cxcore's signal_rows up to `at`). `following`, the first instant after the stored
+    stage's evaluated_through at which it can change, known when no signal came after it (noted with
+    the facts' checkpoint: clock.next_instant), answers an earlier `at` without reading any signal.
     """
     ruleset = ruleset or published_ruleset()
     if stored is None:
@@ -369,6 +429,8 @@ def stage_bring_up_to(
         clean = dirty is None or dirty > state.evaluated_through
         if clean and at <= state.evaluated_through:
             return history_state_at(customer_id=customer.pk, at=at, stored=state, default=ruleset.default_stage)
+        if clean and following is not None and at < following:
+            return Cursor(state.stage, state.since, state.previous_stage).state_at(at, ruleset.default_stage)
         if clean and no_instant_between(
             customer_id=customer.pk, created_at=owner.created_at, state=state, at=at, ruleset=ruleset, rows=rows
         ):

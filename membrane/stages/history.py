@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from cxcore.facts.days import epoch_us
+from cxcore.facts.fold_state import CheckpointRow, checkpoints_store
 from cxcore.models import Customer, CustomerFacts
 from membrane.models import CustomerStage, StageTransition
 
@@ -109,12 +110,13 @@ def history_write(
     forgotten: list[int],
     marked: list[int],
     at: dt.datetime,
+    checkpoints: list[CheckpointRow] = (),
 ) -> None:
     """Writes customers' histories worked out up to `at` (in the caller's transaction).
 
     `rewinds`: customer -> the time from which their stored transitions are replaced by `transitions`;
     `forgotten`: customers evaluated with signals their stored facts lack; `marked`: those whose
-    dirty_since the work clears.
+    dirty_since the work clears; `checkpoints`: their facts' checkpoints as of `at`.
     """
     for customer_id, rewind in rewinds.items():
         StageTransition.objects.filter(customer_id=customer_id, at__gte=rewind).delete()
@@ -124,6 +126,9 @@ def history_write(
     # by the next set-based run that needs them (dirty_since no longer says so).
     if forgotten:
         CustomerFacts.objects.filter(customer_id__any_of=forgotten).delete()
+    # A stored checkpoint holds while its customer is dirty from after it: one whose dirtiness is cleared
+    # here and gets no new checkpoint (skipped by a run) may lack a late signal, so it goes.
+    checkpoints_store(rows=checkpoints, forget={*forgotten, *marked})
     if marked:
         Customer.objects.filter(pk__any_of=marked, dirty_since__lte=at).update(dirty_since=None)
 

@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
-from cxcore.models import Customer, Signal
+from cxcore.models import Customer, CustomerFoldState, Signal
 from cxcore.services import customer_changes_fold
 from membrane.models import EvaluationRun
 from membrane.models.stages import EvaluationRunKind
@@ -44,5 +44,8 @@ def stages_replay(*, since: dt.datetime, until: dt.datetime, step: dt.timedelta)
         runs.append(stages_evaluate_all(run=evaluation_run_start(as_of=until, kind=EvaluationRunKind.REPLAY)))
     received_since = Signal.objects.filter(customer_id=OuterRef("pk"), received_at__gte=started)
     customer_changes_fold()
-    Customer.objects.filter(dirty_since__lte=until).exclude(Exists(received_since)).update(dirty_since=None)
+    cleared = Customer.objects.filter(dirty_since__lte=until).exclude(Exists(received_since))
+    # Their facts' checkpoints were not redone by these runs: without the mark, one could lack a signal.
+    CustomerFoldState.objects.filter(customer__in=cleared).delete()
+    cleared.update(dirty_since=None)
     return runs

@@ -113,7 +113,7 @@ def test_the_answers_from_signals_read_with_the_customer_are_those_of_signals_re
 def test_the_inputs_are_one_moments_read_and_the_next_decision_reads_them_again(principles, customer):
     ask = Interaction("marketing_devices", "marketing", "email")
     at = T0 + dt.timedelta(days=9, hours=12)  # one marketing contact in the week before
-    found = decision_inputs_read(external_id="M-9")
+    found = decision_inputs_read(external_id="M-9", at=at)
     assert decision_make(inputs=found, interaction=ask, at=at).verdict.verdict == "allow"
     # A contact arrives: read anew, the inputs count it against the cap; those read before cannot.
     contact(customer, team="sales", category="marketing", channel="push", at=at - dt.timedelta(hours=1))

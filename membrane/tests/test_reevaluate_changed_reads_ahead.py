@@ -45,9 +45,9 @@ def test_reading_ahead_stores_what_reading_in_turn_stores(monkeypatch):
     reader = membrane.runs.services.SignalReader
 
     class CountingReader(reader):
-        def ahead(self, parts, *, at):
+        def ahead(self, parts, **how):
             ahead_reads.append(len(parts))
-            return super().ahead(parts, at=at)
+            return super().ahead(parts, **how)
 
     monkeypatch.setattr(membrane.runs.services, "SignalReader", CountingReader)
     run = stages_evaluate_changed(at=NOW, batch=10)
