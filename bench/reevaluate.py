@@ -176,7 +176,7 @@ class Reevaluate(Benchmark):
             "--changed", type=int, default=0, help="customers with new signals each day (default 1%% of them)"
         )
         parser.add_argument("--samples", type=int, default=3, help="cold runs, and days (each a daily run)")
-        add_foreign_keys_argument(parser)
+        add_foreign_keys_argument(parser, compare=True)
 
     def run(self, *, options: dict[str, Any], report: Report) -> dict[str, Any]:
         require_postgresql(self.name)
@@ -207,11 +207,29 @@ class Reevaluate(Benchmark):
             f" {CHUNK_SIZE:,} customers; the facts statement sets {FACTS_WORK_MEM[10:]}, {FACTS_NO_JIT[10:]}"
         )
         report.line(f"load average before: {_load()}")
-        with ForeignKeysChecked(options["foreign_keys"]) as keys:
+        compare = options["foreign_keys"] == "compare"
+        modes = ["schema", "checked"] if compare else [options["foreign_keys"]]
+        with ForeignKeysChecked(modes[-1]) as keys:
             report.line(keys.describe())
-            measured = self._measure(samples=samples, changed=changed)
-        first, cold, days, incremental = measured
-        self._report(report, first, cold, days, incremental)
+        first_runs, cold, cold_checked, days, incremental = self._measure(samples=samples, changed=changed, modes=modes)
+        first = first_runs[0]
+        paired = [sample for pair in zip(cold, cold_checked, strict=True) for sample in pair] if compare else cold
+        self._report(report, first_runs, paired, days, incremental)
+        fk_costs = {}
+        if compare:
+            fk_costs = {
+                "first_run_checked_s": round(first_runs[1].seconds, 3),
+                "first_fk_cost": round(first_runs[1].seconds / first.seconds - 1, 3),
+                "cold_run_checked_s": round(_summary(cold_checked).seconds, 3),
+                "cold_fk_cost": round(_summary(cold_checked).seconds / _summary(cold).seconds - 1, 3),
+                "cold_pairs_s": [
+                    [round(a.seconds, 2), round(b.seconds, 2)] for a, b in zip(cold, cold_checked, strict=True)
+                ],
+            }
+            report.line(
+                f"foreign keys checked: first run {fk_costs['first_fk_cost']:+.1%}, cold run (median of"
+                f" {samples} pairs) {fk_costs['cold_fk_cost']:+.1%}"
+            )
         cold_s, daily_s = _summary(cold), _summary(days)
         changed_s = median(seconds for seconds, _ in incremental)
         return {
@@ -237,30 +255,39 @@ class Reevaluate(Benchmark):
             "ok_cold": cold_s.seconds / cold_s.group_by <= TARGET_RATIO,
             "ok_daily": daily_s.seconds / daily_s.group_by <= TARGET_RATIO,
             "ok_changed": changed_s < TARGET_CHANGED_S,
+            **fk_costs,
             "server_settings": settings_now,
             "load_average": _load(),
         }
 
-    def _measure(self, *, samples: int, changed: int):
+    def _measure(self, *, samples: int, changed: int, modes: list[str]):
         # After any earlier run: every full run is as of a later instant, so everyone is evaluated again.
         with connection.cursor() as cursor:
             cursor.execute("SELECT max(evaluated_through) FROM membrane_customerstage")
             latest = cursor.fetchone()[0]
         at = max(timezone.now(), latest or timezone.now()) + dt.timedelta(minutes=1)
         # The first run finds no stored facts, stages or history (a new installation).
-        with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE cxcore_customerfacts, membrane_customerstage, membrane_stagetransition")
-        first = _full_run("first", at)
-        vacuum()
-        # Cold: every customer's facts computed again from all their signals, no stored facts reused (as
-        # after an import or a change to a fact's definition), the stages held; an hour apart.
-        cold = []
-        for n in range(1, samples + 1):
+        first_runs = []
+        for mode in modes:
             at += dt.timedelta(hours=1)
             with connection.cursor() as cursor:
-                cursor.execute("TRUNCATE cxcore_customerfacts")
-            cold.append(_full_run(f"cold {n}", at))
+                cursor.execute("TRUNCATE cxcore_customerfacts, membrane_customerstage, membrane_stagetransition")
+            with ForeignKeysChecked(mode):
+                first_runs.append(_full_run(f"first{_keys_label(mode, modes)}", at))
             vacuum()
+        # Cold: every customer's facts computed again from all their signals, no stored facts reused (as
+        # after an import or a change to a fact's definition), the stages held; an hour apart.
+        # With compare, each cold run twice in a row, without and with every unchecked key checked.
+        cold, cold_checked = [], []
+        for n in range(1, samples + 1):
+            for mode in modes:
+                at += dt.timedelta(hours=1)
+                with connection.cursor() as cursor:
+                    cursor.execute("TRUNCATE cxcore_customerfacts")
+                with ForeignKeysChecked(mode):
+                    sample = _full_run(f"cold {n}{_keys_label(mode, modes)}", at)
+                (cold_checked if mode == "checked" and len(modes) == 2 else cold).append(sample)
+                vacuum()
         # Days: during each, `changed` customers receive a new signal and the incremental run (what the
         # worker does after each batch) brings them up to date; then the scheduled daily full run.
         days, incremental = [], []
@@ -272,15 +299,17 @@ class Reevaluate(Benchmark):
             incremental.append((time.perf_counter() - started, run.customers or queued))
             days.append(_full_run(f"day {n}", at + dt.timedelta(minutes=5)))
             vacuum()
-        return first, cold, days, incremental
+        return first_runs, cold, cold_checked, days, incremental
 
-    def _report(self, report: Report, first: Sample, cold: list[Sample], days: list[Sample], incremental) -> None:
-        cold_s, daily_s = _summary(cold), _summary(days)
+    def _report(self, report: Report, first_runs: list[Sample], cold: list[Sample], days: list[Sample], incremental):
+        first = first_runs[0]
+        cold_s, daily_s = _summary([s for s in cold if "checked" not in s.label]), _summary(days)
         headers = ["run", "customers", "facts_computed", "transitions", "group_by_s", "table_group_by_s", "run_s"]
         headers += ["ratio", "table_ratio", "load"]
         cold_median = (*cold_s.row()[:1], "", "", "", *cold_s.row()[4:9], "")
         daily_median = (*daily_s.row()[:1], "", "", "", *daily_s.row()[4:9], "")
-        rows = [first.row(), *(s.row() for s in cold), cold_median, *(s.row() for s in days), daily_median]
+        rows = [*(s.row() for s in first_runs), *(s.row() for s in cold), cold_median]
+        rows += [*(s.row() for s in days), daily_median]
         report.table(headers, rows)
         report.line(f"group_by (strict, index only): {BASELINE_SQL}")
         report.line(f"table_group_by: {TABLE_BASELINE_SQL}")
@@ -305,6 +334,10 @@ class Reevaluate(Benchmark):
             f" daily {verdict(daily_s)}; against the table GROUP BY cold {cold_s.table_ratio:.2f}x,"
             f" daily {daily_s.table_ratio:.2f}x; first {first.ratio:.2f}x"
         )
+
+
+def _keys_label(mode: str, modes: list[str]) -> str:
+    return f" (keys {mode})" if len(modes) == 2 else ""
 
 
 def _facts_computed_since(started) -> int:
