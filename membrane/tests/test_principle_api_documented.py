@@ -16,12 +16,13 @@ def test_the_principles_endpoints_are_documented(client, agent):
     operations = {
         (path, method): operation
         for path, methods in paths.items()
-        if path.startswith(base)
+        # The impact preview's endpoint is documented by its own tests.
+        if path.startswith(base) and not path.endswith("/impact")
         for method, operation in methods.items()
         if method in ("get", "post", "patch")
     }
 
-    assert {key for key in operations if not key[0].endswith("/impact")} == {
+    assert set(operations) == {
         (base, "get"),
         (base, "post"),
         (f"{base}/{{slug}}", "get"),
