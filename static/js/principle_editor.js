@@ -94,7 +94,9 @@
       var add = event.target.closest("[data-add-example]");
       if (add) {
         added += 1;
-        rows.insertAdjacentHTML("beforeend", template.innerHTML.replace(/__key__/g, "new" + added));
+        // A key no row of this page has, even rows added before a save the server sent back with errors.
+        var key = "n" + Date.now().toString(36) + "-" + added;
+        rows.insertAdjacentHTML("beforeend", template.innerHTML.replace(/__key__/g, key));
         showEmpty();
         rows.lastElementChild.querySelector("input[name=ex_name]").focus();
         return recheck(false);
