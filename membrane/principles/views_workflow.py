@@ -172,6 +172,7 @@ def _page(request: HttpRequest, slug: str, *, refused: str = "", refused_version
         "rationale": mark_safe(selectors.rationale_html(principle.rationale)),
         "versions": items,
         "published": selectors.published_version(principle),
+        "in_review": any(v.status == VersionStatus.IN_REVIEW for v in versions),
         "audit": selectors.principle_audit(principle),
         "refused": refused,
         "refused_version": refused_version,

@@ -182,3 +182,16 @@ def test_every_step_is_in_the_audit_trail(client, cx_manager, service_manager, i
     page = client.get("/principles/quiet-evenings/").content.decode()
     for action in ("created", "submitted for review", "sent back to draft", "Narrow the scope", "sven", "carla"):
         assert action in page
+
+
+def test_a_version_in_review_embeds_its_impact_preview(client, service_manager, cx_manager, in_review):
+    client.force_login(service_manager)
+    page = client.get("/principles/quiet-evenings/").content.decode()
+    assert 'hx-get="/principles/quiet-evenings/v1/impact/"' in page
+    assert "vendor/plotly.min.js" in page  # the preview's chart draws once swapped in
+
+    services.principle_version_approve(version=in_review, actor=service_manager)
+    services.principle_version_publish(version=in_review, actor=cx_manager)
+    page = client.get("/principles/quiet-evenings/").content.decode()
+    assert "/v1/impact/" in page and 'hx-get="/principles/quiet-evenings/v1/impact/"' not in page  # retiring's link
+    assert "vendor/plotly.min.js" not in page
