@@ -30,6 +30,7 @@ from django.db import models
 
 from cxcore.signal_kinds import SignalKind
 
+from .days import DayCount, day_count
 from .sql import DAY_US, Dialect, count, kind_is, literal, total, window_start
 
 DAY = dt.timedelta(days=1)
@@ -43,9 +44,10 @@ ANY_SIGNAL = "*"
 START = "start"
 
 
-def days_since(then: dt.datetime | None, at: dt.datetime) -> int | None:
-    """Whole days from `then` to `at`, floored; null when `then` is null or later (catalogue.py's docstring: days)."""
-    return None if then is None or then > at else (at - then) // DAY
+def days_since(then: dt.datetime | None, at: dt.datetime) -> DayCount | None:
+    """The day count from `then` to `at` (its exact duration; catalogue.py's docstring: days); null when `then`
+    is null or later."""
+    return day_count(then, at)
 
 
 @cache
@@ -108,8 +110,8 @@ class Fold:
 
     # What time alone does to the fact, for the event-time evaluation to know its instants: a windowed
     # count loses a signal `window_days` after it happened; a day count (`counts_days`, stored as the
-    # instant it counts from) grows by one every whole day. Their clocks start at the signals of the
-    # kinds in `clock_from`, at ANY_SIGNAL or at START.
+    # instant it counts from) is the time elapsed since then (days.py). Their clocks start at the signals
+    # of the kinds in `clock_from`, at ANY_SIGNAL or at START.
     window_days: int | None = None
     counts_days = False
     clock_from: tuple[str, ...] = ()
@@ -197,10 +199,10 @@ class Tenure(Fold):
     # A customer created after T has not begun (their row then expires at the creation).
     may_start_after_t = True
 
-    def python(self, customer, summary: Summary, at: dt.datetime) -> int | None:
+    def python(self, customer, summary: Summary, at: dt.datetime) -> DayCount | None:
         first_at = summary.shared(_first_at)
         start = customer.created_at if first_at is None or customer.created_at < first_at else first_at
-        return None if start > at else (at - start) // DAY
+        return days_since(start, at)
 
     def field(self) -> models.Field:
         return models.DateTimeField()
@@ -302,11 +304,11 @@ class CountInWindow(WindowCount, _OfKinds):
 
 @dataclass(frozen=True)
 class DaysSinceLatest(_OfKinds):
-    """Whole days since the latest signal of `kinds`; null when none."""
+    """The day count since the latest signal of `kinds`; null when none."""
 
     counts_days = True
 
-    def python(self, customer, summary: Summary, at: dt.datetime) -> int | None:
+    def python(self, customer, summary: Summary, at: dt.datetime) -> DayCount | None:
         latest = None
         for row in self._rows(summary):
             if latest is None or row[OCCURRED_AT] > latest:

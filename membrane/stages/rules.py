@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,18 +10,19 @@ from django.db.models import Case, CharField, Subquery, Value, When
 
 from cxcore.facts import catalogue as facts_catalogue
 from cxcore.facts.catalogue import ANY_SIGNAL, START
+from cxcore.facts.days import flip_offsets
 from membrane.catalogue import fact_types_for
 from membrane.expressions import check, compile_python, compile_sql
 from membrane.expressions.ast import And, Compare, Fact, ListLiteral, Literal, Node, Not, Or
 from membrane.models import StageRuleSet
 from membrane.models.stages import RuleSetStatus
 from membrane.rules_cache import CompiledCache, PublishedStamp
+from membrane.stages.facts import STAGE_DAY_FACT, is_day_count
 
 # Day constants beyond this (ten years) are not worth a candidate instant.
 MAX_DAY_CONSTANT = 3660
 # The facts of the stage held before an evaluation; the day count among them starts with the stage.
-STAGE_FACTS = frozenset({"stage", "previous_stage", "days_in_stage"})
-STAGE_DAY_FACT = "days_in_stage"
+STAGE_FACTS = frozenset({"stage", "previous_stage", STAGE_DAY_FACT})
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,12 @@ class CompiledRuleSet:
     number: int
     default_stage: str
     rules: tuple[CompiledRule, ...]
-    # Offsets (whole days) at which a fact these rules read can cross one of their constants with no
-    # new signal: after the signals of a kind, any signal or the start of tenure (a clock's key, as in
-    # FactDef.clock_from, and its offsets), and after the start of a stage.
-    signal_clocks: tuple[tuple[str, tuple[int, ...]], ...]
-    stage_day_offsets: tuple[int, ...]
+    # Offsets (in days, exact to the microsecond: cxcore.facts.days.flip_offsets) at which a fact these
+    # rules read can cross one of their constants with no new signal: after the signals of a kind, any
+    # signal or the start of tenure (a clock's key, as in FactDef.clock_from, and its offsets), and after
+    # the start of a stage.
+    signal_clocks: tuple[tuple[str, tuple[float, ...]], ...]
+    stage_day_offsets: tuple[float, ...]
     # Every fact some rule reads, in no particular order.
     facts_read: frozenset[str] = frozenset()
 
@@ -66,20 +67,21 @@ class CompiledRuleSet:
         return Case(*whens, default=Value(self.default_stage), output_field=CharField())
 
 
-def time_offsets(rules: list[CompiledRule]) -> tuple[tuple[tuple[str, tuple[int, ...]], ...], tuple[int, ...]]:
-    """The whole-day offsets at which time alone can change what `rules` decide: (each clock's offsets
+def time_offsets(rules: list[CompiledRule]) -> tuple[tuple[tuple[str, tuple[float, ...]], ...], tuple[float, ...]]:
+    """The offsets (in days) at which time alone can change what `rules` decide: (each clock's offsets
     after the signals it counts from, after the start of a stage).
 
     A windowed fact read changes when a signal it counts leaves its window, N days after it happened.
-    A day count `d = floor((T - t) / 1 day)` compared with a constant c changes truth at t + c days
-    (>=, <) or t + (c + 1) days (>, <=): both are candidates, after the instants the fact counts from
+    A day count, the exact time since t, compared with a constant c changes truth at t + c days (>=, <),
+    just after it (>, <=) or, by whole days, at t + c + 1 days (==, !=, in; cxcore.facts.days.flip_offsets):
+    all are candidates, after the instants the fact counts from
     (FactDef.clock_from: `days_since_last_purchase` from purchases) and, for days_in_stage, after the
     start of the stage. Two day counts compared with each other can change order at any whole day
     after any signal: then every day up to MAX_DAY_CONSTANT is one.
     """
     # 0 after the start: the customer's creation itself, from which one with no signal holds a stage.
-    clocks: dict[str, set[int]] = {START: {0}}
-    stage: set[int] = set()
+    clocks: dict[str, set[float]] = {START: {0}}
+    stage: set[float] = set()
     for rule in rules:
         for node in _walk(rule.checked.node):
             if isinstance(node, Fact):
@@ -94,7 +96,7 @@ def time_offsets(rules: list[CompiledRule]) -> tuple[tuple[tuple[str, tuple[int,
                     continue
                 fact = facts_catalogue.get(fact_node.name)
                 # days_in_stage counts from the start of the stage, which membrane knows, not a fold.
-                if not (fact.counts_days or fact.name == STAGE_DAY_FACT):
+                if not is_day_count(fact):
                     continue
                 constants = _day_constants(other)
                 if constants is None:
@@ -123,20 +125,17 @@ def _walk(node: Node) -> Iterator[Node]:
             stack += node.operands
 
 
-def _day_constants(node: Node) -> set[int] | None:
+def _day_constants(node: Node) -> set[float] | None:
     """The instants' offsets a day count compared with `node` can cross at; None when `node` is not constant."""
     items = node.items if isinstance(node, ListLiteral) else (node,)
     if not all(isinstance(item, Literal) for item in items):
         return None
-    offsets: set[int] = set()
+    offsets: set[float] = set()
     for item in items:
         value = item.value
         if value is None or isinstance(value, bool | str):
             continue  # presence or a type the checker refuses: no instant of its own
-        # A day count is an integer: d > 180.5 is d >= 181, d < 2.5 is d <= 2.
-        for offset in (math.floor(value), math.floor(value) + 1):
-            if 0 <= offset <= MAX_DAY_CONSTANT:
-                offsets.add(offset)
+        offsets.update(offset for offset in flip_offsets(value) if 0 <= offset <= MAX_DAY_CONSTANT)
     return offsets
 
 
