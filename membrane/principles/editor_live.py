@@ -60,6 +60,8 @@ class ConditionReport:
 
 def condition_report(source: str) -> ConditionReport:
     """The check of the expression check endpoint, each problem placed in `source`."""
+    if not source.strip():  # nothing written yet: nothing to underline, the page asks for a condition
+        return ConditionReport(False, (), (), (Segment(source, False),))
     report = check_report(source, facts_for("principle"))
     if report["ok"]:
         return ConditionReport(True, (), tuple(report["facts"]), (Segment(source, False),))
@@ -224,6 +226,8 @@ def _unsaved_version(content: dict) -> tuple[PrincipleVersion, bool]:
 
 def publish_readiness(report: ConditionReport, outcomes: list[ExampleOutcome]) -> tuple[bool, str]:
     """(whether the examples let it be published, the sentence that says so or names what blocks it)."""
+    if report.blank:
+        return False, "Publishing is blocked: write the condition first."
     if not report.ok:
         return False, "Publishing is blocked: the condition has errors."
     blocking = [outcome for outcome in outcomes if outcome.status != "pass"]

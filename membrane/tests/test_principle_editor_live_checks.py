@@ -153,3 +153,12 @@ def _status(fragment: str, key: str) -> str:
     start = fragment.index(f'hx-swap-oob="innerHTML:#ex-status-{key}">')
     start = fragment.index(">", start) + 1
     return fragment[start : fragment.index("</div>", start)]
+
+
+def test_a_condition_not_written_yet_asks_for_one_and_marks_nothing(client, cx_manager):
+    client.force_login(cx_manager)
+
+    fragment = _check(client, condition="  \n")
+
+    assert "Write a condition" in fragment and "<mark" not in fragment
+    assert "Publishing is blocked: write the condition first." in fragment

@@ -108,6 +108,9 @@
       if (event.detail.target && event.detail.target.id === "effect-params") recheck(false);
     });
 
+    // A browser that restores what was typed (Back, reload) leaves the server's underlining copy behind.
+    if (condition.value.trim() && condition.value !== mirror.textContent) recheck(true);
+
     var filter = document.getElementById("fact-filter");
     var none = document.getElementById("fact-none");
     if (filter) {
