@@ -6,6 +6,8 @@ the fragment polls itself.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -40,6 +42,7 @@ def principle_impact(request: HttpRequest, slug: str, number: int) -> HttpRespon
         "principle": version.principle,
         "retire": retire,
         "impact": impact,
+        "as_of": dt.datetime.fromisoformat(impact["as_of"]) if "as_of" in impact else None,
         "running": impact["status"] == "running",
         "percent": round(impact.get("progress", 0) * 100),
         "chart": _chart(impact.get("changes", [])),

@@ -45,7 +45,7 @@ def test_the_page_shows_the_changes_with_example_customers(client, agent, draft)
     assert "<html" in html
     assert 'data-chart="stacked"' in html
     for change in expected["changes"]:
-        assert f"<td>{change['channel']}</td>" in html
+        assert f'{change["category"]}</span> · <span class="nowrap">{change["channel"]}</span>' in html
         for external_id in change["examples"]:
             assert f'href="/customers/{external_id}/"' in html
 
