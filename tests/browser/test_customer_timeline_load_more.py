@@ -92,4 +92,20 @@ def test_filters_are_kept_in_the_url_and_by_load_more(page, log_in):
     assert page.locator("#timeline-kind").input_value() == "complaint"
     assert page.locator("#timeline-team").input_value() == "service"
     assert signals.count() == 5
+
+    # Back through the filters: each select shows what that URL asks for, and the signals match it.
+    page.go_back()
+    page.wait_for_url("**/customers/C-LONG/?kind=complaint&channel=&team=service")
+    assert signals.count() == 50
+    assert page.locator("#timeline-team").input_value() == "service"
+    page.go_back()
+    page.wait_for_url("**/customers/C-LONG/?kind=complaint&channel=&team=")
+    page.locator("#timeline-team").wait_for()
+    assert page.locator("#timeline-kind").input_value() == "complaint"
+    assert page.locator("#timeline-team").input_value() == ""
+    assert set(signals.locator(".badge").all_inner_texts()) == {"complaint"}
+    page.go_back()
+    page.wait_for_url("**/customers/C-LONG/")
+    assert page.locator("#timeline-kind").input_value() == ""
+    assert signals.count() == 50
     page.watch.assert_clean()

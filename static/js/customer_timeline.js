@@ -1,0 +1,12 @@
+// The customer page's timeline filters show what the URL asks for after Back and Forward. htmx puts back
+// the HTML it kept of the page, where each select still holds the option the server rendered, not the one
+// chosen since; the timeline itself was kept as the URL asked for it.
+document.addEventListener("htmx:historyRestore", function () {
+  var params = new URLSearchParams(window.location.search);
+  document.querySelectorAll("[data-testid=timeline-filters] select").forEach(function (select) {
+    select.value = params.get(select.name) || "";
+    if (select.selectedIndex < 0) {
+      select.value = "";  // several values (kind=a,b) are no single option: the select says "every"
+    }
+  });
+});
