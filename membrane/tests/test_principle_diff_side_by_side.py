@@ -83,6 +83,7 @@ def test_the_page_shows_two_columns_with_the_changes(client, agent, cx_manager):
     assert "categories: marketing<ins>, upsell</ins>" in page
     assert 'data-testid="section-priority" open' in page and 'data-testid="section-condition">' in page
     assert '<option value="1" selected>v1 · in review</option>' in page
+    assert "{#" not in page  # no template comment shows as text
 
 
 def test_without_parameters_the_newest_is_compared_with_the_one_before(client, agent, cx_manager):

@@ -40,6 +40,7 @@ def test_every_console_role_reads_the_list(client, request, persona, two_princip
     response = client.get("/principles/")
     assert response.status_code == 200
     assert _slugs(response) == {"quiet-evenings", "loud-mornings", "no-offers-in-crisis"}
+    assert "{#" not in response.content.decode()  # no template comment shows as text
 
 
 def test_an_outsider_is_refused(client, outsider):
