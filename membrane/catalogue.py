@@ -27,7 +27,7 @@ from cxcore.facts.catalogue import CXCORE_FACTS, FactDef
 from cxcore.models import Category, Channel, Team
 from membrane.expressions import FactSpec
 from membrane.models.stages import StageDefinition
-from membrane.stages.facts import STAGE_FACTS
+from membrane.stages.facts import STAGE_FACTS, is_day_count
 
 CONTEXTS = ("stage_rule", "principle", "audience")
 
@@ -35,7 +35,8 @@ WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "s
 
 
 def _spec(fact: FactDef) -> FactSpec:
-    return FactSpec(fact.name, fact.type, frozenset(fact.values) if fact.values is not None else None)
+    values = frozenset(fact.values) if fact.values is not None else None
+    return FactSpec(fact.name, fact.type, values, days=is_day_count(fact))
 
 
 # One list: the stage facts defined in membrane, then cxcore's catalogue.

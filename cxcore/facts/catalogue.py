@@ -7,8 +7,11 @@ exactly: ``per_customer.facts_for_customer`` (Python, one customer) and
 
 Shared semantics, defined once:
 
-- **days**: ``floor((T - t) / 86400 s)``, an integer; every "days since" fact is null when the
-  event never happened by T.
+- **days**: a day count is the exact duration ``T - t`` (integer microseconds, days.DayCount), never
+  rounded: compared with a number n it compares durations (``> 3`` holds at 3 days and 10 hours),
+  with == it compares whole days, and it shows as whole days, ``floor((T - t) / 86400 s)``
+  (docs/expressions.md, "Day counts"); every "days since" fact is null when the event never
+  happened by T.
 - **windows** are half-open: "in the last N days" means ``T - N days < occurred_at <= T``.
 - **tickets**: a ticket is identified by (customer, ticket_ref); ticket signals without a
   ticket_ref belong to no ticket and feed no fact. As of T a ticket is *open* when its latest

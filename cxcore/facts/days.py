@@ -1,10 +1,23 @@
-"""Whole days between two instants in SQL through the ORM, exactly as cxcore's day facts count them in Python."""
+"""Day counts (docs/expressions.md, "Day counts"): the exact duration since an instant, read in days.
+
+A day count (tenure_days, days_since_last_purchase, days_in_stage, ...) is the duration from the
+instant it counts from to T, in whole microseconds: never rounded to days. Comparing it with a
+number n of days compares durations exactly: `d > 3` holds once more than 3 x 24 h have passed
+(3 days and 10 hours: it holds), `d >= 2.5` from 60 hours on. Equality compares whole days, so
+`d == 3` holds through the fourth day ([3 days, 4 days)); a whole-day count is also what a day
+count shows (its int value, JSON). Python (`DayCount`, `bound_us`) and SQL (`DaysSince`, the
+integer microseconds; `bound_us` gives the integer bound) compare the same integers, no float
+anywhere, so both back-ends agree exactly.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from decimal import Decimal
+from fractions import Fraction
 
-from django.db.models import Func, IntegerField
+from django.db.models import BigIntegerField, Func
 
 from .sql import DAY_US, Dialect
 
@@ -17,10 +30,122 @@ def epoch_us(at: dt.datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-class DaysSince(Func):
-    """floor((at - column) / 1 day) in SQL, on integer microseconds like cxcore's day facts; null stays null."""
+def duration_us(delta: dt.timedelta) -> int:
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
-    output_field = IntegerField()
+
+class DayCount(int):
+    """A day count's value: the whole days elapsed (the int itself: what == and JSON see) of the exact
+    duration `us`, which <, <=, >, >= compare (a number on the other side is a number of days)."""
+
+    us: int
+
+    def __new__(cls, us: int) -> DayCount:
+        count = super().__new__(cls, us // DAY_US)
+        count.us = us
+        return count
+
+    def __reduce__(self):
+        return DayCount, (self.us,)
+
+    def __repr__(self) -> str:
+        return f"DayCount({int(self)} days, us={self.us})"
+
+    # str() and format() show the whole days, as an int does.
+    __str__ = int.__repr__
+
+    def __eq__(self, other):
+        # Two day counts are equal when their durations are (the expression language compares their whole days
+        # with ==: to_python); against a number, the whole days are, as for an int.
+        if isinstance(other, DayCount):
+            return self.us == other.us
+        return int.__eq__(self, other)
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __lt__(self, other):
+        other_us = _other_us(other)
+        return NotImplemented if other_us is None else self.us < other_us
+
+    def __le__(self, other):
+        other_us = _other_us(other)
+        return NotImplemented if other_us is None else self.us <= other_us
+
+    def __gt__(self, other):
+        other_us = _other_us(other)
+        return NotImplemented if other_us is None else self.us > other_us
+
+    def __ge__(self, other):
+        other_us = _other_us(other)
+        return NotImplemented if other_us is None else self.us >= other_us
+
+    __hash__ = int.__hash__
+
+
+def _other_us(other) -> int | Fraction | None:
+    """The other side of an ordering with a day count, in microseconds (exact): a day count's, or a number of days."""
+    if isinstance(other, DayCount):
+        return other.us
+    if isinstance(other, bool) or not isinstance(other, int | Decimal | float):
+        return None
+    return Fraction(other) * DAY_US
+
+
+def day_count(then: dt.datetime | None, at: dt.datetime) -> DayCount | None:
+    """The day count from `then` to `at`; null when `then` is null or later than `at`."""
+    return None if then is None or then > at else DayCount(duration_us(at - then))
+
+
+def as_us(value) -> int:
+    """A day count's value in microseconds: a DayCount's own, or a number of days (an example's value, a
+    count worked out elsewhere), to the microsecond below."""
+    if isinstance(value, DayCount):
+        return value.us
+    if isinstance(value, int):
+        return value * DAY_US
+    return math.floor(Fraction(value) * DAY_US)
+
+
+def bound_us(op: str, days: int | Decimal) -> int:
+    """The integer b such that, for every whole number of microseconds us, `us op b` says `us op days x 1 day`.
+
+    A bound between two microseconds is rounded towards the side the comparison keeps: `> 0.5 us` is
+    `> 0`, `>= 0.5 us` is `>= 1`.
+    """
+    exact = Fraction(days) * DAY_US
+    return math.floor(exact) if op in (">", "<=") else math.ceil(exact)
+
+
+def whole_day_range(days: int | Decimal) -> tuple[int, int] | None:
+    """The microseconds [lo, hi) of the whole day `days` (d == days); None for a number that is not whole."""
+    if days != int(days):
+        return None
+    lo = int(days) * DAY_US
+    return lo, lo + DAY_US
+
+
+def flip_offsets(days: int | Decimal) -> set[float]:
+    """The offsets after the instant a day count counts from at which its comparison with `days` can change
+    truth: at `days` (>=, <: from that instant on), one microsecond after (>, <=: strictly after it), and for a
+    whole number the end of that day (==, != and in compare whole days).
+
+    In days, as floats that `offset * timedelta(days=1)` turns back into the exact microsecond: over the ten
+    years of days a rule may count (stages.rules.MAX_DAY_CONSTANT), a double is within 0.04 us of it.
+    """
+    exact = Fraction(days) * DAY_US
+    offsets = {math.ceil(exact), math.floor(exact) + 1}
+    if Fraction(days).denominator == 1:
+        offsets.add(int(exact) + DAY_US)
+    return {us / DAY_US for us in offsets}
+
+
+class DaysSince(Func):
+    """A day count in SQL: the exact duration from a column to `at`, in integer microseconds (like cxcore's day
+    facts and the expression language's comparisons of them); null stays null."""
+
+    output_field = BigIntegerField()
 
     def __init__(self, expression, *, at: dt.datetime):
         super().__init__(expression)
@@ -31,4 +156,4 @@ class DaysSince(Func):
         if params:
             # The dialect may repeat the expression (SQLite): a column has no parameters to repeat with it.
             raise ValueError("DaysSince counts from a column, not from an expression with parameters")
-        return f"((%s - {Dialect(connection.vendor).epoch_us(inner)}) / {DAY_US})", [self.at_us]
+        return f"(%s - {Dialect(connection.vendor).epoch_us(inner)})", [self.at_us]

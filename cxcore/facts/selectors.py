@@ -9,7 +9,7 @@ from django.db.models import Case, F, Q, Value, When
 from cxcore.models import CustomerFacts
 
 from .catalogue import CXCORE_FACTS
-from .days import DaysSince, epoch_us
+from .days import DayCount, DaysSince, epoch_us
 
 
 def fact_expressions(*, at: dt.datetime, prefix: str = "facts__") -> dict:
@@ -50,7 +50,15 @@ def stored_facts_at(*, at: dt.datetime, customer_ids=None) -> dict[int, dict]:
         *(name for name in expressions if name in fields),
         **{name: expression for name, expression in expressions.items() if name not in fields},
     )
-    return {row.pop("customer_id"): {fact.name: row[fact.name] for fact in CXCORE_FACTS} for row in values}
+    # A day count comes as its microseconds (DaysSince): it reads as the DayCount Python counts.
+    days = {fact.name for fact in CXCORE_FACTS if fact.counts_days}
+    return {
+        row.pop("customer_id"): {
+            fact.name: DayCount(row[fact.name]) if fact.name in days and row[fact.name] is not None else row[fact.name]
+            for fact in CXCORE_FACTS
+        }
+        for row in values
+    }
 
 
 def row_facts(row, *, at: dt.datetime) -> dict:

@@ -3,8 +3,8 @@
 Every fragment is pyformat (`%(at)s`, `%(t30)s`: the window's start, `at` - 30 days), so a literal
 percent sign is `%%`. Times are compared in the database's own representation (SQLite: Django's
 UTC text, which sorts like the instants) and turned into integer epoch microseconds only for day
-counts and expiries, so both databases agree with Python exactly. PostgreSQL and SQLite differ only
-in `Dialect`.
+counts (their exact durations: days.py) and expiries, so both databases agree with Python exactly.
+PostgreSQL and SQLite differ only in `Dialect`.
 """
 
 from __future__ import annotations
@@ -41,14 +41,25 @@ class Dialect:
         )
 
     def days(self, expr: str) -> str:
-        """Whole days from `expr` to %(at)s, floored; `expr` is never later than %(at)s."""
+        """The day count from `expr` to %(at)s: the exact duration in integer microseconds (days.py); `expr` is
+        never later than %(at)s."""
         if self.postgresql:
-            # The difference of two timestamptz is an interval whose whole days are carried into its day
-            # field (justify_hours) and whose rest is under 24 h: its day field is the floor, exact, with
-            # no numeric arithmetic (EXTRACT(EPOCH ...) returns numeric, several times slower per row).
-            return f"CAST(date_part('day', %(at)s - {expr}) AS INTEGER)"
-        # Never negative, so integer division is the floor.
-        return f"((%(at_us)s - {self.epoch_us(expr)}) / {DAY_US})"
+            # The difference of two timestamptz is an interval whose whole days are carried into its day field
+            # (justify_hours) and whose rest is under 24 h: its fields are small integers, exact in date_part's
+            # double, so the sum is exact with no numeric arithmetic (EXTRACT(EPOCH ...) returns numeric,
+            # several times slower per row).
+            interval = f"(%(at)s - {expr})"
+            fields = (("day", DAY_US), ("hour", 3_600_000_000), ("minute", 60_000_000), ("microseconds", 1))
+            return (
+                "("
+                + " + ".join(f"CAST(date_part('{field}', {interval}) AS BIGINT) * {us}" for field, us in fields)
+                + ")"
+            )
+        return f"(%(at_us)s - {self.epoch_us(expr)})"
+
+    def whole_days(self, us: str) -> str:
+        """The whole days of a day count `us` (never negative, so integer division is the floor): what it shows."""
+        return f"({us} / {DAY_US})"
 
     def cents(self, expr: str) -> str:
         """A decimal with two places as an exact integer of hundredths."""

@@ -11,6 +11,7 @@ from cxcore.facts import catalogue
 from cxcore.facts.catalogue import CXCORE_FACTS, FactDef, register
 from cxcore.facts.selectors import fact_expressions, facts_valid_at
 from cxcore.facts.set_based import facts_compute_all
+from cxcore.facts.sql import DAY_US
 from cxcore.models import Customer, CustomerFacts
 
 FIELD_TYPES = {
@@ -45,7 +46,8 @@ def test_fact_expressions_filter_customers_on_their_stored_facts():
     found = Customer.objects.filter(facts_valid_at(at=later)).alias(
         open_tickets=facts["open_tickets"], days_open=facts["days_since_oldest_open_ticket"]
     )
-    assert list(found.filter(open_tickets__gt=0, days_open=5)) == [in_trouble]
+    # A day count in SQL is its exact duration in microseconds: opened 5 days before `later`, to the microsecond.
+    assert list(found.filter(open_tickets__gt=0, days_open=5 * DAY_US)) == [in_trouble]
     assert list(found.filter(open_tickets=0)) == [calm]
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cxcore.facts import catalogue
 from cxcore.facts.catalogue import CXCORE_FACTS, FactDef, register
-from cxcore.facts.days import epoch_us
+from cxcore.facts.days import DayCount, epoch_us
 from cxcore.facts.folds import CountInWindow, DaysSinceLatest
 from cxcore.facts.per_customer import signal_rows, summarise
 from cxcore.facts.set_based import facts_params, facts_select, stored_facts_sql
@@ -65,6 +65,9 @@ def set_based_facts(customer: Customer, at: dt.datetime, facts: tuple[FactDef, .
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {ctes} SELECT f.valid_until_us, {columns} FROM ({select}) f", params)
         valid_until_us, *values = cursor.fetchone()
+    # A day count comes as its microseconds: it reads as the DayCount Python counts.
+    days = {fact.name for fact in facts if fact.counts_days}
+    values = [DayCount(v) if name in days and v is not None else v for name, v in zip(reads, values, strict=True)]
     return dict(zip(reads, values, strict=True)), valid_until_us
 
 

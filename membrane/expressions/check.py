@@ -3,6 +3,10 @@
 The result is the typed AST both back-ends compile. Beyond checking, it makes one rewrite: a bool
 fact used as a condition (`eta_given`) becomes `eta_given == true`, so a null bool counts as false
 and `not eta_given` holds for null, as the null rules of docs/expressions.md say.
+
+A day count (FactSpec.days) is an int fact the back-ends compare as an exact duration
+(docs/expressions.md, "Day counts"): with a number of days or another day count, and by whole days
+with ==, != and in, so a number that is not whole cannot be equal to it.
 """
 
 from __future__ import annotations
@@ -26,17 +30,21 @@ _ORDERING = frozenset({"<", "<=", ">", ">="})
 
 @dataclass(frozen=True)
 class FactSpec:
-    """A fact the language may read: its name, type, and for a str fact optionally the values it takes."""
+    """A fact the language may read: its name, type, and for a str fact optionally the values it takes; `days`:
+    an int fact that is a day count (cxcore.facts.days), compared as the exact duration."""
 
     name: str
     type: str
     values: frozenset[str] | None = None
+    days: bool = False
 
     def __post_init__(self):
         if self.type not in FACT_TYPES:
             raise ValueError(f"fact {self.name!r}: type must be one of {sorted(FACT_TYPES)}, not {self.type!r}")
         if self.values is not None and self.type != "str":
             raise ValueError(f"fact {self.name!r}: only a str fact has a set of values")
+        if self.days and self.type != "int":
+            raise ValueError(f"fact {self.name!r}: a day count is an int fact")
 
 
 @dataclass(frozen=True)
@@ -199,6 +207,7 @@ class _Checker:
                 if _FAMILY[kind] != "number":
                     self.problem(at, f"'{node.op}' compares numbers, but {_show(side)} is {_A[_FAMILY[kind]]}")
                     return
+            self.day_count(node, at)
             return
         if "null" in (left, right):
             return
@@ -211,6 +220,40 @@ class _Checker:
             return
         self.known_value(node.left, node.right)
         self.known_value(node.right, node.left)
+        if _FAMILY[left] == "number":
+            self.day_count(node, at)
+
+    def is_day_count(self, node: ast.Node) -> bool:
+        return isinstance(node, ast.Fact) and node.name in self.facts and self.facts[node.name].days
+
+    def day_count(self, node: ast.Compare, at: tuple[int, int]) -> None:
+        """A day count compares with a number of days or another day count; by whole days with == and !=."""
+        for fact, other in ((node.left, node.right), (node.right, node.left)):
+            if not self.is_day_count(fact):
+                continue
+            if isinstance(other, ast.Fact) and not self.is_day_count(other):
+                example = f"{fact.name} > 3"
+                self.problem(
+                    at,
+                    f"'{fact.name}' is a day count (a duration) but '{other.name}' is not; compare it with a number "
+                    f"of days, e.g. {example}, or with another day count",
+                    example,
+                )
+            elif node.op in ("==", "!=") and isinstance(other, ast.Literal):
+                self.whole_days(fact, other, node.op)
+            return
+
+    def whole_days(self, fact: ast.Fact, literal: ast.Literal, op: str) -> None:
+        """== and in compare a day count's whole days: a number that is not whole could never be one."""
+        value = literal.value
+        if isinstance(value, Decimal) and value != value.to_integral_value():
+            example = f"{fact.name} >= {value}"
+            self.problem(
+                ast.start(literal),
+                f"'{fact.name}' is a day count: '{op}' compares whole days, and {value} is not a whole number; "
+                f"compare the duration instead, e.g. {example}",
+                example,
+            )
 
     def membership(self, node: ast.Compare, at: tuple[int, int]) -> None:
         left = self.value(node.left)
@@ -251,3 +294,5 @@ class _Checker:
                 self.problem(ast.start(item), f"a list mixes {_A[list_family]} and {_A[item_family]}: {_show(item)}")
                 continue
             self.known_value(node.left, item)
+            if self.is_day_count(node.left):
+                self.whole_days(node.left, item, node.op)

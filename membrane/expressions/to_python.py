@@ -3,6 +3,10 @@
 Null semantics (the same in to_sql; docs/expressions.md): a comparison with a null operand is
 false, except `x == null` (true iff x is null) and `x != null` (true iff x is not null); `not`
 negates a value that is never null. A fact missing from the mapping counts as null.
+
+A day count (FactSpec.days) is compared as its exact duration in integer microseconds
+(cxcore.facts.days.as_us: a DayCount's, or a plain number of days), against the integer bound
+to_sql binds too, and by whole days with ==, != and in (docs/expressions.md, "Day counts").
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 # The module by its name: `from . import ast` imports the package, which imports this module.
 import membrane.expressions.ast as ast
+from cxcore.facts.days import DAY_US, as_us, bound_us, whole_day_range
 
 from .check import Checked
 
@@ -30,7 +35,8 @@ _OPS = {
 
 def compile_python(checked: Checked) -> Predicate:
     """A function of a fact mapping (name -> value or None) that answers the expression."""
-    return _condition(checked.node)
+    days = frozenset(name for name, spec in checked.facts.items() if spec.days)
+    return _condition(checked.node, days)
 
 
 def _constant(value: bool) -> Predicate:
@@ -40,17 +46,18 @@ def _constant(value: bool) -> Predicate:
     return constant
 
 
-def _condition(node: ast.Node) -> Predicate:
+def _condition(node: ast.Node, days: frozenset[str]) -> Predicate:
+    """`days`: the day counts among the facts."""
     if isinstance(node, ast.And):
-        return _all([_condition(o) for o in node.operands])
+        return _all([_condition(o, days) for o in node.operands])
     if isinstance(node, ast.Or):
-        return _any([_condition(o) for o in node.operands])
+        return _any([_condition(o, days) for o in node.operands])
     if isinstance(node, ast.Not):
-        inner = _condition(node.operand)
+        inner = _condition(node.operand, days)
         return lambda facts: not inner(facts)
     if isinstance(node, ast.Literal):
         return _constant(node.value)
-    return _compare(node)
+    return _compare(node, days)
 
 
 def _all(parts: list[Predicate]) -> Predicate:
@@ -94,11 +101,13 @@ def _any(parts: list[Predicate]) -> Predicate:
     return _any([_any(parts[i : i + size]) for i in range(0, len(parts), size)])
 
 
-def _compare(node: ast.Compare) -> Predicate:
+def _compare(node: ast.Compare, days: frozenset[str]) -> Predicate:
     left, right, op = node.left, node.right, node.op
     if isinstance(left, ast.Literal) and isinstance(right, (ast.Literal, ast.ListLiteral)):
         return _constant(_evaluate_constant(op, left, right))
     if op in ("in", "not in"):
+        if left.name in days:
+            return _days_membership(left.name, op, [item.value for item in right.items])
         return _membership(left.name, op, frozenset(item.value for item in right.items))
     if isinstance(left, ast.Literal) and left.value is None:
         left, right = right, left
@@ -111,7 +120,11 @@ def _compare(node: ast.Compare) -> Predicate:
         # `3 < x` is `x > 3`: keep the fast fact-against-constant shapes.
         left, right, op = right, left, {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
     if isinstance(right, ast.Literal):
+        if left.name in days:
+            return _days_against_constant(left.name, op, right.value)
         return _fact_against_constant(left.name, op, right.value)
+    if left.name in days:
+        return _days_compared(left.name, right.name, op)
     a, b, compare = left.name, right.name, _OPS[op]
 
     def facts_compared(facts):
@@ -164,6 +177,49 @@ def _fact_against_constant(name: str, op: str, c: Any) -> Predicate:
         return v is not None and v >= c
 
     return ge
+
+
+def _days_against_constant(name: str, op: str, n) -> Predicate:
+    """A day count against n days: the duration against the integer bound (to_sql binds the same)."""
+    if op in ("==", "!="):
+        day = whole_day_range(n)
+        if day is None:
+            # Not a whole number: never the whole days of a day count (the checker refuses it as written).
+            if op == "==":
+                return _constant(False)
+            return lambda facts: facts.get(name) is not None
+        lo, hi = day
+        if op == "==":
+            return lambda facts: (v := facts.get(name)) is not None and lo <= as_us(v) < hi
+        return lambda facts: (v := facts.get(name)) is not None and not lo <= as_us(v) < hi
+    bound, compare = bound_us(op, n), _OPS[op]
+    return lambda facts: (v := facts.get(name)) is not None and compare(as_us(v), bound)
+
+
+def _days_membership(name: str, op: str, values: list) -> Predicate:
+    """A day count in a list of whole days: the whole days of its duration (a number not whole never matches)."""
+    whole = frozenset(int(value) for value in values if whole_day_range(value) is not None)
+    if op == "in":
+        return lambda facts: (v := facts.get(name)) is not None and as_us(v) // DAY_US in whole
+    return lambda facts: (v := facts.get(name)) is not None and as_us(v) // DAY_US not in whole
+
+
+def _days_compared(a: str, b: str, op: str) -> Predicate:
+    """Two day counts: their durations, or their whole days for == and !=."""
+    compare = _OPS[op]
+    if op in ("==", "!="):
+
+        def whole_days_compared(facts):
+            x, y = facts.get(a), facts.get(b)
+            return x is not None and y is not None and compare(as_us(x) // DAY_US, as_us(y) // DAY_US)
+
+        return whole_days_compared
+
+    def durations_compared(facts):
+        x, y = facts.get(a), facts.get(b)
+        return x is not None and y is not None and compare(as_us(x), as_us(y))
+
+    return durations_compared
 
 
 def _membership(name: str, op: str, values: frozenset) -> Predicate:

@@ -5,17 +5,23 @@ make `not (x > 3)` unknown when x is null, so each comparison is built never to 
 ANDed with `IS NOT NULL` for every fact it reads, and `x == null` / `x != null` become IS NULL /
 IS NOT NULL. And, or and not of never-null terms are never null, so NOT means what it says.
 The Q holds lookup expressions, not keyword lookups, so Django adds no null handling of its own.
+
+A day count's column gives its exact duration in integer microseconds (cxcore.facts.days.DaysSince);
+compared with n days it is compared with the integer bound `bound_us` gives, which to_python uses
+too, and with ==, != and in by the range of microseconds of a whole day: integer arithmetic only,
+never a float (docs/expressions.md, "Day counts").
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from django.db.models import Expression, F, Q, Value
+from django.db.models import BigIntegerField, Expression, ExpressionWrapper, F, Q, Value
 from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, In, IsNull, LessThan, LessThanOrEqual
 
 # The module by its name: `from . import ast` imports the package, which imports this module.
 import membrane.expressions.ast as ast
+from cxcore.facts.days import DAY_US, bound_us, whole_day_range
 
 from .check import Checked
 from .to_python import _evaluate_constant
@@ -29,6 +35,7 @@ _LOOKUPS = {
 }
 _TRUE = Q(Exact(Value(1), Value(1)))
 _FALSE = Q(Exact(Value(1), Value(0)))
+_MIRROR = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def compile_sql(checked: Checked, columns: Mapping[str, Expression | str]) -> Q:
@@ -41,12 +48,15 @@ def compile_sql(checked: Checked, columns: Mapping[str, Expression | str]) -> Q:
     if missing:
         raise ValueError(f"no column given for fact(s): {', '.join(missing)}")
     resolved = {name: F(col) if isinstance(col, str) else col for name, col in columns.items()}
-    return _Compiler(resolved).condition(checked.node)
+    days = frozenset(name for name, spec in checked.facts.items() if spec.days)
+    return _Compiler(resolved, days).condition(checked.node)
 
 
 class _Compiler:
-    def __init__(self, columns: Mapping[str, Expression]):
+    def __init__(self, columns: Mapping[str, Expression], days: frozenset[str]):
         self.columns = columns
+        # The day counts among the facts: their columns are durations in microseconds.
+        self.days = days
 
     def condition(self, node: ast.Node) -> Q:
         if isinstance(node, ast.And):
@@ -81,6 +91,8 @@ class _Compiler:
         left, right, op = node.left, node.right, node.op
         if isinstance(left, ast.Literal) and isinstance(right, (ast.Literal, ast.ListLiteral)):
             return _TRUE if _evaluate_constant(op, left, right) else _FALSE
+        if op in ("in", "not in") and left.name in self.days:
+            return self.days_membership(left, op, [item.value for item in right.items])
         if op in ("in", "not in"):
             values = list(dict.fromkeys(item.value for item in right.items))
             if not values:
@@ -92,6 +104,43 @@ class _Compiler:
             left, right = right, left
         if isinstance(right, ast.Literal) and right.value is None:
             return Q(IsNull(self.operand(left), op == "=="))
+        if isinstance(left, ast.Literal):
+            left, right, op = right, left, _MIRROR.get(op, op)
+        if left.name in self.days:
+            return self.not_null(left, right) & self.days_compared(left, op, right)
         if op == "!=":
             return self.not_null(left, right) & ~Q(Exact(self.operand(left), self.operand(right)))
         return self.not_null(left, right) & Q(_LOOKUPS[op](self.operand(left), self.operand(right)))
+
+    def whole_day(self, column: Expression, n) -> Q:
+        """The day count `column` is in its whole day n: lo <= us < hi (never for a number not whole)."""
+        day = whole_day_range(n)
+        if day is None:
+            return _FALSE
+        lo, hi = day
+        return Q(GreaterThanOrEqual(column, Value(lo))) & Q(LessThan(column, Value(hi)))
+
+    def days_compared(self, left: ast.Fact, op: str, right: ast.Node) -> Q:
+        """A day count against n days (the integer bound) or against another day count (durations; whole days
+        for == and !=)."""
+        column = self.operand(left)
+        if isinstance(right, ast.Literal):
+            if op == "==":
+                return self.whole_day(column, right.value)
+            if op == "!=":
+                return ~self.whole_day(column, right.value)
+            return Q(_LOOKUPS[op](column, Value(bound_us(op, right.value))))
+        other = self.operand(right)
+        if op in ("==", "!="):
+            column, other = (ExpressionWrapper(e / Value(DAY_US), BigIntegerField()) for e in (column, other))
+        if op == "!=":
+            return ~Q(Exact(column, other))
+        return Q(_LOOKUPS[op](column, other))
+
+    def days_membership(self, left: ast.Fact, op: str, values: list) -> Q:
+        """A day count in a list of whole days."""
+        column = self.operand(left)
+        within = _FALSE
+        for value in dict.fromkeys(values):
+            within |= self.whole_day(column, value)
+        return self.not_null(left) & (within if op == "in" else ~within)

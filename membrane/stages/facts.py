@@ -7,7 +7,9 @@ and as SQL expressions over CustomerFacts joined with the stored stage (`stage_f
 which holds the stage as of the last set-based run.
 
 The values stage and previous_stage take are the stage definitions' keys, data that
-membrane.catalogue reads when an expression is checked.
+membrane.catalogue reads when an expression is checked. days_in_stage is a day count, like
+cxcore's "days since" facts: the exact time since the stage began (cxcore.facts.days.day_count;
+in SQL its microseconds, DaysSince), compared as a duration (docs/expressions.md, "Day counts").
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from django.db.models import F
 
 from cxcore.facts.catalogue import FactDef, register
-from cxcore.facts.days import DaysSince
+from cxcore.facts.days import DayCount, DaysSince, day_count
 
 STAGE_FACTS = (
     FactDef(
@@ -37,11 +39,14 @@ STAGE_FACTS = (
     FactDef(
         "days_in_stage",
         "int",
-        "Whole days since the customer entered the current stage.",
+        "Days since the customer entered the current stage: the exact time (3 days and 10 hours is more than 3).",
         3,
         nullable=True,
     ),
 )
+
+
+STAGE_DAY_FACT = "days_in_stage"
 
 
 def stage_facts_register() -> None:
@@ -49,12 +54,22 @@ def stage_facts_register() -> None:
         register(fact)
 
 
+def is_day_count(fact: FactDef) -> bool:
+    """Whether the fact is a day count: cxcore's whose fold counts days, and days_in_stage."""
+    return fact.counts_days or fact.name == STAGE_DAY_FACT
+
+
+def days_in_stage(since: dt.datetime | None, at: dt.datetime) -> DayCount | None:
+    """days_in_stage at `at` of a stage held since `since` (None: no stage held)."""
+    return day_count(since, at)
+
+
 def stored_stage_facts(state, *, at: dt.datetime) -> dict[str, Any]:
     """The stage facts at `at` from a stored CustomerStage row, as the set-based SQL reads them."""
     return {
         "stage": state.stage,
         "previous_stage": state.previous_stage,
-        "days_in_stage": (at - state.since) // dt.timedelta(days=1),
+        "days_in_stage": days_in_stage(state.since, at),
     }
 
 

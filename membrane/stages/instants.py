@@ -1,9 +1,14 @@
 """When a customer's facts can change: the candidate instants at which the event-time path evaluates the rules.
 
 Each signal is one; so is each instant a day count or a window crosses a constant of the published
-rules (a signal, the start of tenure or the start of the stage + N whole days, N from
+rules (a signal, the start of tenure or the start of the stage + N days, N from
 `CompiledRuleSet.signal_clocks` and `stage_day_offsets`). Between two of them no fact changes, so
 neither can the stage.
+
+A day count is the exact time elapsed (cxcore.facts.days): `d > 3` becomes true one microsecond
+after the start + 3 days, `d >= 2.5` at the start + 60 hours, `d == 3` at + 3 days and false again
+at + 4 days; the offsets (cxcore.facts.days.flip_offsets) are those instants, in days, as floats
+that `offset * DAY` turns back into the exact microsecond.
 """
 
 from __future__ import annotations
@@ -32,12 +37,12 @@ def instant_before(instant: dt.datetime, delta: dt.timedelta) -> dt.datetime | N
 def candidate_points(
     *,
     times: list[dt.datetime],
-    clocks: Iterable[tuple[Iterable[dt.datetime], tuple[int, ...]]],
+    clocks: Iterable[tuple[Iterable[dt.datetime], tuple[float, ...]]],
     lo,
     lo_inclusive,
     at,
 ) -> set[dt.datetime]:
-    """Instants in the range at which a fact can change: the signals, and each clock's bases + its whole days.
+    """Instants in the range at which a fact can change: the signals, and each clock's bases + its offsets.
 
     Bisection on the sorted times and bases: a customer with a long history and a short range
     (the usual incremental step) costs a few lookups per offset, not one per signal and offset.
@@ -63,7 +68,7 @@ def candidate_points(
 
 def signal_clocks(
     ruleset: CompiledRuleSet, kinds_times: list[tuple[str, dt.datetime]], *, created_at: dt.datetime
-) -> list[tuple[list[dt.datetime], tuple[int, ...]]]:
+) -> list[tuple[list[dt.datetime], tuple[float, ...]]]:
     """The rules' clocks over a customer's signals, as (bases, offsets): the signals of each kind a clock
     counts from, every signal, or the start of tenure (the earlier of creation and the first signal)."""
     clocks = []
@@ -90,7 +95,7 @@ def stage_settled(ruleset: CompiledRuleSet, facts: dict[str, Any], stage: str, p
     return ruleset.stage_for({**facts, "stage": stage, "previous_stage": previous, "days_in_stage": 0}) == stage
 
 
-def stage_offsets(ruleset: CompiledRuleSet, settled: bool) -> tuple[int, ...]:
+def stage_offsets(ruleset: CompiledRuleSet, settled: bool) -> tuple[float, ...]:
     """The offsets after the start of a stage: days_in_stage's constants, and one day unless settled."""
     if settled or not ruleset.follows_up:
         return ruleset.stage_day_offsets

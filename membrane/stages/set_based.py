@@ -67,7 +67,7 @@ def _rules_case_sql(
     `previous_stage` and the expression for `days_in_stage`."""
     fields = {field.name: field for field in CustomerFacts._meta.get_fields() if hasattr(field, "column")}
     columns: dict[str, Any] = {
-        # A day fact is stored as an instant; in `alias` it is the day count.
+        # A day fact is stored as an instant; in `alias` it is the day count (its microseconds).
         fact.name: RawSQL(f"{alias}.{fact.name}", (), output_field=fields.get(fact.name, IntegerField()))
         for fact in CXCORE_FACTS
     }
@@ -148,9 +148,15 @@ def stage_statements(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[l
             ON cs.customer_id = f.customer_id AND cs.customer_id >= %(lo)s AND cs.customer_id < %(hi)s
         WHERE f.customer_id >= %(lo)s AND f.customer_id < %(hi)s AND f.{TENURE_START} <= %(at)s
             AND (cs.customer_id IS NULL OR cs.evaluated_through < %(at)s)"""
+    # A day count shows its whole days, as in Python (cxcore.facts.days.DayCount).
+    days = {fact.name for fact in CXCORE_FACTS if fact.counts_days}
     facts_json = ", ".join(
-        [f"'{name}', sn.{name}" for name in names]
-        + ["'stage', sn.old_stage", "'previous_stage', sn.old_previous", f"'days_in_stage', {days_sql}"]
+        [f"'{name}', {d.whole_days(f'sn.{name}') if name in days else f'sn.{name}'}" for name in names]
+        + [
+            "'stage', sn.old_stage",
+            "'previous_stage', sn.old_previous",
+            f"'days_in_stage', {d.whole_days(days_sql)}",
+        ]
     )
     facts_doc = f"jsonb_build_object({facts_json})" if d.postgresql else f"json_object({facts_json})"
     ctes = f"""sn AS (SELECT st.*, {case} AS new_stage FROM ({held}) st),

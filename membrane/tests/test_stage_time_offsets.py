@@ -1,7 +1,8 @@
 """The event-time history evaluates the rules only at the instants their facts can change (time_offsets).
 
 Over the facts of the signals and the profile, it must find exactly the transitions of an evaluation
-at every whole day after every signal and the customer's creation, whatever the rules compare. Rules
+at every half day after every signal and the customer's creation, and a microsecond after each (a day
+count is an exact duration: `> 3` holds just after 3 days), whatever the rules compare. Rules
 that read the stage held before (stage, previous_stage, days_in_stage) can make a stage just entered
 fail at once; such a stage is left at the next instant evaluated, at the latest a day later (the
 examples at the end), so a scan of more instants would leave it earlier: they are not in the scan.
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import membrane.stages.event_time
+from cxcore.facts.sql import DAY_US
 from cxcore.models import Customer, Signal
 from membrane.models import CustomerStage, StageRule, StageRuleSet, StageTransition
 from membrane.stages.event_time import stage_bring_up_to
@@ -29,7 +31,9 @@ pytestmark = pytest.mark.django_db
 HOUR = DAY / 24
 # Every base lies within this many days before NOW, so no larger offset lands in the evaluated range.
 HORIZON_DAYS = 100
-EVERY_DAY = tuple(range(HORIZON_DAYS + 2))
+# A microsecond, in days: `d > 3` flips at 3 days + 1 us (cxcore.facts.days.flip_offsets).
+US_DAYS = 1 / DAY_US
+EVERY_HALF_DAY = tuple(sorted({k / 2 + after for k in range(2 * HORIZON_DAYS + 4) for after in (0, US_DAYS)}))
 
 DAY_FACTS = (
     "tenure_days",
@@ -42,7 +46,8 @@ WINDOWED = ("purchases_90d", "complaints_30d", "contacts_7d", "tickets_resolved_
 OPS = ("<", "<=", ">", ">=", "==", "!=")
 
 day_comparisons = st.builds(
-    lambda fact, op, value: f"{fact} {op} {value}",
+    # == and != compare a day count's whole days: a number that is not whole is refused there.
+    lambda fact, op, value: f"{fact} {'>=' if op in ('==', '!=') and value in ('2.5', '0.5') else op} {value}",
     st.sampled_from(DAY_FACTS),
     st.sampled_from(OPS),
     st.one_of(st.integers(0, 40), st.sampled_from(["2.5", "0.5", "10.0"])),
@@ -147,7 +152,7 @@ def _history(customer: Customer, ruleset, *steps) -> list[tuple]:
 @example(rules=[("crisis", "contacts_7d > 0")], signals=[("contact", 9 * 24, "T1", 30)], created_hours=2400)
 def test_the_instants_evaluated_find_every_transition_of_a_daily_scan(rules, signals, created_hours):
     with _scenario(rules, signals, created_hours) as (customer, ruleset):
-        every_day = dataclasses.replace(ruleset, signal_clocks=(("*", EVERY_DAY), ("start", EVERY_DAY)))
+        every_day = dataclasses.replace(ruleset, signal_clocks=(("*", EVERY_HALF_DAY), ("start", EVERY_HALF_DAY)))
         assert _history(customer, ruleset) == _history(customer, every_day), rules
 
 
@@ -162,10 +167,11 @@ def _offsets(*conditions: str) -> tuple[dict[str, tuple[int, ...]], tuple[int, .
 def test_the_default_rules_count_days_from_the_signals_their_facts_count_and_one_after_a_stage_begins():
     ruleset = ruleset_compile(StageRuleSet.objects.get(status="published"))
     assert dict(ruleset.signal_clocks) == {
-        # tenure_days > 180, >= 365 (and the creation itself)
-        "start": (0, 180, 181, 365, 366),
+        # tenure_days > 180, >= 365 (and the creation itself): at the constant, a microsecond after (> and
+        # <= hold strictly after it), and a day after (== and in compare whole days)
+        "start": (0, 180, 180 + US_DAYS, 181, 365, 365 + US_DAYS, 366),
         # purchases_90d; days_since_last_purchase > 180, <= 180
-        "purchase": (90, 180, 181),
+        "purchase": (90, 180, 180 + US_DAYS, 181),
         # max_issue_recurrence_90d
         "ticket_opened": (90,),
     }
@@ -176,16 +182,19 @@ def test_the_default_rules_count_days_from_the_signals_their_facts_count_and_one
 
 
 def test_days_in_stage_counts_from_the_start_of_the_stage():
-    assert _offsets("days_in_stage >= 3 and contacts_7d > 1") == ({"start": (0,), "contact": (7,)}, (3, 4))
+    assert _offsets("days_in_stage >= 3 and contacts_7d > 1") == (
+        {"start": (0,), "contact": (7,)},
+        (3, 3 + US_DAYS, 4),
+    )
 
 
-def test_a_fractional_constant_gives_the_whole_days_around_it():
-    assert _offsets("days_since_last_contact < 2.5") == ({"start": (0,), "contact": (2, 3)}, ())
+def test_a_fractional_constant_gives_its_own_instant_and_the_microsecond_after():
+    assert _offsets("days_since_last_contact < 2.5") == ({"start": (0,), "contact": (2.5, 2.5 + US_DAYS)}, ())
 
 
 def test_an_open_ticket_counts_from_its_opening_or_reopening():
     clocks, _ = _offsets("days_since_oldest_open_ticket >= 3")
-    assert clocks == {"start": (0,), "ticket_opened": (3, 4), "ticket_reopened": (3, 4)}
+    assert clocks == {"start": (0,), "ticket_opened": (3, 3 + US_DAYS, 4), "ticket_reopened": (3, 3 + US_DAYS, 4)}
 
 
 def test_two_day_counts_compared_make_every_day_an_instant_after_any_signal():
