@@ -79,11 +79,13 @@ def _holds(checked: Checked, local: _LocalTime, interaction: Mapping[str, str | 
 @contextmanager
 def _without_jit():
     """PostgreSQL's JIT spends longer compiling these wide CASE expressions than the scan takes (8 s against
-    under 1 s over a million customers): the statements run with it off, in a transaction of their own."""
+    under 1 s over a million customers): the statements run with it off, in a transaction of their own, and
+    with the memory to hash the joined rows and the patterns without spilling them to disk."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
+                cursor.execute("SET LOCAL work_mem = '128MB'")
         yield
 
 
@@ -258,6 +260,7 @@ def version_impact(*, version: PrincipleVersion, at: dt.datetime | None = None, 
                 .filter(moving)
                 .values(*group)
                 .annotate(n=Count("pk"), first=Min("customer_id"), last=Max("customer_id"))
+                .values_list(*group, "n", "first", "last")
                 .order_by()
             )
     customers = _population().count()
@@ -273,12 +276,11 @@ def _projection(cols: tuple[int, ...]):
     return lambda pattern: ()
 
 
-def _row_codes(plans, before, after, group: list[str], rows: list[dict]) -> tuple[list[tuple], dict, dict]:
+def _row_codes(plans, before, after, group: list[str], rows: list[tuple]) -> tuple[dict, dict]:
     """Each pattern's change under each combination of ranked principles in scope, by the index of the patterns
     that change ("allow_to_suppress" or "suppress_to_allow"); worked out by the engine once per distinct
     projection of the columns it reads."""
     index = {name: i for i, name in enumerate(group)}
-    table = [tuple(row[name] for name in group) for row in rows]
     codes: dict[tuple, dict[int, str]] = {}
     memos: dict[tuple, dict] = defaultdict(dict)
     per_combo = {}
@@ -293,7 +295,7 @@ def _row_codes(plans, before, after, group: list[str], rows: list[dict]) -> tupl
         memo = memos[signature]
         found = {}
         project = _projection(cols)
-        for i, pattern in enumerate(table):
+        for i, pattern in enumerate(rows):
             projection = project(pattern)
             code = memo.get(projection, False)
             if code is False:
@@ -303,12 +305,13 @@ def _row_codes(plans, before, after, group: list[str], rows: list[dict]) -> tupl
             if code is not None:
                 found[i] = code
         codes[key] = found
-    return table, codes, per_combo
+    return codes, per_combo
 
 
 def _answer(at, customers, sides, plans, before, after, consent_columns, action_columns, group, rows) -> dict:
-    table, codes, per_combo = _row_codes(plans, before, after, group, rows)
+    codes, per_combo = _row_codes(plans, before, after, group, rows)
     index = {name: i for i, name in enumerate(group)}
+    n, first, last = len(group), len(group) + 1, len(group) + 2  # after the pattern: its count and two ids
     # Per (category, channel): the distinct (codes, consent column) of its teams.
     pairs: dict[tuple[str, str], set] = defaultdict(set)
     for combo, _, _ in plans:
@@ -322,17 +325,17 @@ def _answer(at, customers, sides, plans, before, after, consent_columns, action_
         for key, consent in pairs[pair]:
             for i, code in codes[key].items():
                 # Consent first: a customer without it is suppressed before and after.
-                if consent is None or table[i][consent]:
+                if consent is None or rows[i][consent]:
                     moved[i].add(code)
         for i, kinds in moved.items():
             for kind in kinds:
-                counts[kind] += rows[i]["n"]
+                counts[kind] += rows[i][n]
         changed = list(moved)
         if changed:
             changes.append({"category": pair[0], "channel": pair[1], **counts})
             picked = []
-            for i in sorted(changed, key=lambda i: -rows[i]["n"]):
-                picked.extend(pk for pk in dict.fromkeys((rows[i]["first"], rows[i]["last"])) if pk is not None)
+            for i in sorted(changed, key=lambda i: -rows[i][n]):
+                picked.extend(pk for pk in dict.fromkeys((rows[i][first], rows[i][last])) if pk is not None)
             wanted[pair] = picked[:EXAMPLES]
     external = dict(
         Customer.objects.filter(pk__in=[pk for ids in wanted.values() for pk in ids]).values_list("pk", "external_id")
@@ -345,15 +348,17 @@ def _answer(at, customers, sides, plans, before, after, consent_columns, action_
         "customers": customers,
         "caps_included": False,
         "changes": changes,
-        "actions": _actions(sides, action_columns, rows),
+        "actions": _actions(sides, {key: index[name] for key, name in action_columns.items()}, rows, n),
         "campaigns": [],
     }
 
 
-def _actions(sides: _Sides, action_columns: dict[str, str], rows: list[dict]) -> list[dict]:
-    """Prescribed actions gained or lost: customers for whom the action is prescribed after and not before."""
+def _actions(sides: _Sides, action_columns: dict[int, int], rows: list[tuple], n: int) -> list[dict]:
+    """Prescribed actions gained or lost: customers for whom the action is prescribed after and not before.
 
-    def prescribed(rule: _Rule | None, row: dict) -> tuple[str, str] | None:
+    `action_columns`: the index in each row of the column of each prescribing rule; `n`: of the row's count."""
+
+    def prescribed(rule: _Rule | None, row: tuple) -> tuple[str, str] | None:
         if rule is None or rule.key not in action_columns or not row[action_columns[rule.key]]:
             return None
         return (rule.compiled.params["action"], rule.compiled.params["team"])
@@ -368,7 +373,7 @@ def _actions(sides: _Sides, action_columns: dict[str, str], rows: list[dict]) ->
         if was == will:
             continue
         if will is not None:
-            totals[will]["gained"] += row["n"]
+            totals[will]["gained"] += row[n]
         if was is not None:
-            totals[was]["lost"] += row["n"]
+            totals[was]["lost"] += row[n]
     return [totals[key] for key in sorted(totals)]
