@@ -14,13 +14,21 @@ the population; each distinct pattern of those columns is then decided before an
 decision engine's own rule (`engine.evaluate` over rulesets built by `Ruleset.build`: consent first
 and not overridable, then the allow/suppress of highest priority in scope whose condition holds, a
 tie to suppress). Caps are not included: whether a cap suppresses depends on each customer's
-contact history, not on their facts, so the verdicts compared are those before step 3 of the rule.
-A customer counts once per category and channel when their verdict changes for at least one team.
+contact history, not on their facts, so the verdicts compared are those before step 3 of the rule
+(the answer says so: "caps_included": false). A customer counts once per category and channel when
+their verdict changes for at least one team. Only the customers for whom the principle's old or new
+condition holds are grouped: for the others both sets decide alike. Each pattern carries its count and
+its first and last customer id, from which the examples come. "actions" counts, per action and team the
+principle prescribes before or after, the customers who gain it and those who lose it.
+
+The stored rows are a cache the evaluation runs keep: a customer whose signals arrived since the last
+run is counted with the facts and stage that run left (the decision API brings them up to date).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import operator
 from collections import defaultdict
 from collections.abc import Mapping
@@ -333,9 +341,10 @@ def _answer(at, customers, sides, plans, before, after, consent_columns, action_
         changed = list(moved)
         if changed:
             changes.append({"category": pair[0], "channel": pair[1], **counts})
+            # The examples come from the largest patterns that change: two ids each (its first and last customer).
             picked = []
-            for i in sorted(changed, key=lambda i: -rows[i][n]):
-                picked.extend(pk for pk in dict.fromkeys((rows[i][first], rows[i][last])) if pk is not None)
+            for i in heapq.nlargest(EXAMPLES, changed, key=lambda i: rows[i][n]):
+                picked.extend(dict.fromkeys((rows[i][first], rows[i][last])))
             wanted[pair] = picked[:EXAMPLES]
     external = dict(
         Customer.objects.filter(pk__in=[pk for ids in wanted.values() for pk in ids]).values_list("pk", "external_id")
