@@ -58,11 +58,12 @@ class ConditionReport:
         return not any(segment.text.strip() for segment in self.segments)
 
 
-def condition_report(source: str) -> ConditionReport:
-    """The check of the expression check endpoint, each problem placed in `source`."""
+def condition_report(source: str, context: str = "principle") -> ConditionReport:
+    """The check of the expression check endpoint, each problem placed in `source`; `context` is the
+    catalogue's ("principle", or "stage_rule" for the stage rules' editor, which has no interaction)."""
     if not source.strip():  # nothing written yet: nothing to underline, the page asks for a condition
         return ConditionReport(False, (), (), (Segment(source, False),))
-    report = check_report(source, facts_for("principle"))
+    report = check_report(source, facts_for(context))
     if report["ok"]:
         return ConditionReport(True, (), tuple(report["facts"]), (Segment(source, False),))
     marks = tuple(_mark(source, problem) for problem in report["errors"])
@@ -259,12 +260,12 @@ class FactRow:
     values: tuple[str, ...]  # the values a string fact can take, when it has a set of them
 
 
-def fact_panel() -> list[FactRow]:
-    """The facts a principle's condition may read, with their meaning and an example, in catalogue order."""
+def fact_panel(context: str = "principle") -> list[FactRow]:
+    """The facts a condition of `context` may read, with their meaning and an example, in catalogue order."""
     described = {fact.name: (fact.description, fact.example) for fact in customer_fact_definitions()}
     described.update(_INTERACTION_MEANINGS)
     rows = []
-    for name, spec in facts_for("principle").items():
+    for name, spec in facts_for(context).items():
         meaning, example = described.get(name, ("", None))
         rows.append(
             FactRow(
