@@ -40,7 +40,7 @@ from membrane.runs.services import stages_evaluate_changed
 
 from .decisions_measure import FreshSignals, decisions_timed, measure_decision_make, measure_engine, summary
 from .decisions_population import BY_HISTORY, history_lengths, populate, principles_all_in_scope, publish_principles
-from .decisions_report import API_PATH, decisions_report
+from .decisions_report import API_PATH, KEYS_CHECKED, decisions_report
 from .decisions_urls import BARE_AUTHENTICATED_PATH, BARE_PATH
 from .decisions_wrk import api_decisions_timed, run_wrk, run_wrk_measuring_cpu
 from .foreign_keys import ForeignKeysChecked, add_foreign_keys_argument
@@ -245,7 +245,7 @@ class _Run:
             "seed": seed,
         }
         result = run_wrk_measuring_cpu(server=self.server, **arguments) if cpu else run_wrk(**arguments)
-        if path_ == API_PATH:
+        if path_ == API_PATH:  # with the keys checked too
             self.answered += result["requests"]
         return result
 
@@ -260,10 +260,15 @@ class _Run:
             }
         self._settle()
         paths = [BARE_PATH, BARE_AUTHENTICATED_PATH, API_PATH] if baselines else [API_PATH]
-        rounds = [
-            {path_: self._wrk(path_, seconds=self.options["seconds"], seed=n, cpu=True) for path_ in paths}
-            for n in range(1, self.options["rounds"] + 1)
-        ]
+        rounds = []
+        for n in range(1, self.options["rounds"] + 1):
+            measured = {path_: self._wrk(path_, seconds=self.options["seconds"], seed=n, cpu=True) for path_ in paths}
+            if baselines and self.options["foreign_keys"] == "compare":
+                # The decision log's keys checked: under concurrent decisions their check's row locks on
+                # the customer and the principle meet (a MultiXact when two decisions cite one principle).
+                with ForeignKeysChecked(DECISION_KEYS):
+                    measured[KEYS_CHECKED] = self._wrk(API_PATH, seconds=self.options["seconds"], seed=n, cpu=True)
+            rounds.append(measured)
         return {"api_history": history, "rounds": rounds}
 
     def _api_decisions(self, external_id: str, samples: int, *, before: Callable[[str], None] | None = None):

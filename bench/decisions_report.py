@@ -18,6 +18,7 @@ TARGET_HISTORY_RATIO = 1.5  # 10,000 signals against 20
 API_PATH = "/api/v1/decisions"
 ENDPOINT_NAMES = {BARE_PATH: "bare view", BARE_AUTHENTICATED_PATH: "bare authenticated", API_PATH: "POST /decisions"}
 MEDIANS = ("rps", "p50_ms", "p99_ms", "cpu_us")
+KEYS_CHECKED = "api with the decision log's keys checked"
 
 
 def decisions_report(
@@ -91,6 +92,17 @@ def decisions_report(
                 "",
             )
         )
+    if KEYS_CHECKED in wrk:
+        checked = wrk[KEYS_CHECKED]
+        rows.append(
+            (
+                "POST /decisions, log keys checked",
+                f"{checked['rps']:,.0f} req/s",
+                f"p50 {checked['p50_ms']:.2f} / p99 {checked['p99_ms']:.2f} ms",
+                f"{checked['rps'] / api['rps'] - 1:+.1%} req/s",
+                "",
+            )
+        )
     rows += [
         ("CPU per request, bare view", f"{bare['cpu_us']:,.0f} µs", "", "", ""),
         ("CPU per request, bare authenticated", f"{authenticated['cpu_us']:,.0f} µs", "", "", ""),
@@ -159,6 +171,14 @@ def decisions_report(
         "ok_decision_make": settled["median_ms"] < TARGET_DECISION_MS,
         "ok_api": rps_ratio <= TARGET_RPS_RATIO and p99_ratio < TARGET_P99_RATIO,
         "ok_history": history_ok,
+        **(
+            {
+                "api_keys_checked_rps": round(wrk[KEYS_CHECKED]["rps"]),
+                "api_keys_checked_p99_ms": round(wrk[KEYS_CHECKED]["p99_ms"], 2),
+            }
+            if KEYS_CHECKED in wrk
+            else {}
+        ),
         **({"decision_log_keys_checked": scoped["keys"]} if scoped["keys"] else {}),
     }
 
