@@ -261,6 +261,9 @@ class CustomerFoldState(models.Model):
     )
     as_of = models.DateTimeField()
     state = models.JSONField()
+    # The facts as they stand at as_of and until when with no new signal (cxcore.facts.standing): what a
+    # read about a customer with nothing new needs, a few rows whatever the history.
+    standing = models.JSONField(null=True)
     next_instant_us = models.BigIntegerField(null=True)
     clock_key = models.IntegerField(null=True)
 

@@ -22,12 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from .catalogue import CXCORE_FACTS
-from .days import epoch_us
 from .folds import KIND, OCCURRED_AT, SCORE, TICKET_REF, Summary
 from .keeps import TICKET_KINDS, keeps, ticket_closure, ticket_revived, tickets_dormant_high
 from .per_customer import FACT_PY
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_US = dt.timedelta(microseconds=1)
 # The format of the stored JSON; a checkpoint of another version is not read (computed again).
 VERSION = 1
 # Signals a Folding folds over its checkpoint at each instant before it moves the checkpoint on.
@@ -123,34 +123,46 @@ def facts_from_checkpoint(
 
 
 def _to_us(value: dt.datetime) -> int:
-    return epoch_us(value)
+    # Exact integer microseconds (as days.epoch_us), in one C-level division.
+    return (value - _EPOCH) // _US
 
 
 def _from_us(value: int) -> dt.datetime:
     return _EPOCH + dt.timedelta(microseconds=value)
 
 
-def checkpoint_dump(checkpoint: Checkpoint) -> dict[str, Any]:
-    """The checkpoint as JSON (its instant is stored beside it, in a column of its own)."""
-    rows = []
-    for row in checkpoint.rows:
+def rows_dump(rows: Iterable[tuple]) -> list[list]:
+    """Signal rows as JSON: instants as integer epoch microseconds, scores as decimal text (both exact)."""
+    dumped = []
+    for row in rows:
         row = list(row)
         row[OCCURRED_AT] = _to_us(row[OCCURRED_AT])
         if row[SCORE] is not None:
             row[SCORE] = str(row[SCORE])
-        rows.append(row)
-    return {"v": VERSION, "rows": rows, "dormant": {ref: _to_us(at) for ref, at in checkpoint.dormant.items()}}
+        dumped.append(row)
+    return dumped
+
+
+def rows_load(data: Iterable[list]) -> tuple[tuple, ...]:
+    """rows_dump's rows back."""
+    rows = []
+    for row in data:
+        row[OCCURRED_AT] = _from_us(row[OCCURRED_AT])
+        if row[SCORE] is not None:
+            row[SCORE] = Decimal(row[SCORE])
+        rows.append(tuple(row))
+    return tuple(rows)
+
+
+def checkpoint_dump(checkpoint: Checkpoint) -> dict[str, Any]:
+    """The checkpoint as JSON (its instant is stored beside it, in a column of its own)."""
+    dormant = {ref: _to_us(at) for ref, at in checkpoint.dormant.items()}
+    return {"v": VERSION, "rows": rows_dump(checkpoint.rows), "dormant": dormant}
 
 
 def checkpoint_load(data: dict[str, Any] | None, *, as_of: dt.datetime) -> Checkpoint | None:
     """The checkpoint stored as `data` (checkpoint_dump) as of `as_of`; None when there is none to read."""
     if not data or data.get("v") != VERSION:
         return None
-    rows = []
-    for row in data["rows"]:
-        row[OCCURRED_AT] = _from_us(row[OCCURRED_AT])
-        if row[SCORE] is not None:
-            row[SCORE] = Decimal(row[SCORE])
-        rows.append(tuple(row))
     dormant = {ref: _from_us(at) for ref, at in data["dormant"].items()}
-    return Checkpoint(as_of=as_of, rows=tuple(rows), dormant=dormant)
+    return Checkpoint(as_of=as_of, rows=rows_load(data["rows"]), dormant=dormant)

@@ -17,17 +17,22 @@ from cxcore.selectors import customer_changes_since, earliest_of
 
 from .checkpoint import Checkpoint, checkpoint_dump, checkpoint_load, facts_from_checkpoint
 from .days import epoch_us
-from .folds import SIGNAL_COLUMNS
+from .folds import OCCURRED_AT, SIGNAL_COLUMNS
 from .per_customer import facts_for_customer
+from .standing import Standing, standing_dump, standing_facts, standing_load, standing_of
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_BEFORE_ALL = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
 class StoredCheckpoint:
-    """A stored checkpoint, and the next instant its writer noted (None: unknown) for its rules `clock_key`."""
+    """What a read about one customer takes of their stored checkpoint: its instant, the facts' standing
+    (None: not stored), and the next instant its writer noted (None: unknown) for its rules `clock_key`.
+    The checkpoint itself (its windows' rows) is read apart, when the standing does not hold."""
 
-    checkpoint: Checkpoint
+    as_of: dt.datetime
+    standing: Standing | None
     next_instant: dt.datetime | None
     clock_key: int | None
 
@@ -38,46 +43,89 @@ def checkpoint_holds(*, as_of: dt.datetime | None, dirty: dt.datetime | None, at
 
 
 def stored_checkpoint(
-    *, state: dict | None, as_of: dt.datetime | None, next_us: int | None, clock_key: int | None
+    *, as_of: dt.datetime | None, standing: dict | None, next_us: int | None, clock_key: int | None
 ) -> StoredCheckpoint | None:
-    """A stored row's columns as a StoredCheckpoint (None when there is none, or of an older format)."""
-    checkpoint = None if as_of is None else checkpoint_load(state, as_of=as_of)
-    if checkpoint is None:
+    """A stored row's columns as a StoredCheckpoint (None when there is none)."""
+    if as_of is None:
         return None
     next_instant = None if next_us is None else _EPOCH + dt.timedelta(microseconds=next_us)
-    return StoredCheckpoint(checkpoint, next_instant, clock_key)
+    return StoredCheckpoint(as_of, standing_load(standing, as_of=as_of), next_instant, clock_key)
 
 
-def checkpoints_read(*, customer_ids: Sequence[int]) -> dict[int, StoredCheckpoint]:
+def checkpoints_read(*, customer_ids: Sequence[int]) -> dict[int, Checkpoint]:
     """The customers' stored checkpoints (whether they hold is the caller's to judge: checkpoint_holds)."""
     rows = CustomerFoldState.objects.filter(customer_id__any_of=list(customer_ids)).values_list(
-        "customer_id", "state", "as_of", "next_instant_us", "clock_key"
+        "customer_id", "state", "as_of"
     )
     read = {}
-    for customer_id, state, as_of, next_us, key in rows:
-        stored = stored_checkpoint(state=state, as_of=as_of, next_us=next_us, clock_key=key)
-        if stored is not None:
-            read[customer_id] = stored
+    for customer_id, state, as_of in rows:
+        checkpoint = checkpoint_load(state, as_of=as_of)
+        if checkpoint is not None:
+            read[customer_id] = checkpoint
     return read
+
+
+def _current(customer_id: int, *, since: dt.datetime, at: dt.datetime) -> StoredCheckpoint | None:
+    """The customer's stored checkpoint, when it is as of `since` or later and holds at `at`."""
+    row = (
+        CustomerFoldState.objects.filter(customer_id=customer_id, as_of__gte=since)
+        .annotate(changes_since=customer_changes_since("customer_id"))
+        .values_list("as_of", "standing", "customer__dirty_since", "changes_since")
+        .first()
+    )
+    if row is None:
+        return None
+    as_of, standing, dirty_since, changes_since = row
+    if not checkpoint_holds(as_of=as_of, dirty=earliest_of(dirty_since, changes_since), at=at):
+        return None
+    return stored_checkpoint(as_of=as_of, standing=standing, next_us=None, clock_key=None)
+
+
+def facts_after_checkpoint(
+    *, customer: Customer, stored: StoredCheckpoint, rows: list[tuple], at: dt.datetime
+) -> dict[str, Any] | None:
+    """cxcore's facts at `at` from a checkpoint that holds at `at` and the signals after it up to `at` (`rows`):
+    from its standing when no signal came since it and no count expired. Else from the latest stored
+    checkpoint (the caller may have just extended the customer's history, storing a newer one, which
+    `rows` cover too): its standing, or the checkpoint itself. None when none holds."""
+    standing = _standing_facts(customer, stored, rows, at)
+    if standing is not None:
+        return standing
+    latest = _current(customer.pk, since=stored.as_of, at=at)
+    if latest is None:
+        return None
+    if latest.as_of != stored.as_of:
+        standing = _standing_facts(customer, latest, rows, at)
+        if standing is not None:
+            return standing
+    state = CustomerFoldState.objects.filter(customer_id=customer.pk, as_of=latest.as_of).values_list(
+        "state", flat=True
+    )
+    checkpoint = checkpoint_load(state.first(), as_of=latest.as_of)
+    if checkpoint is None:
+        return None
+    return facts_from_checkpoint(customer=customer, checkpoint=checkpoint, rows=rows, at=at)
+
+
+def _standing_facts(customer, stored: StoredCheckpoint, rows: list[tuple], at: dt.datetime) -> dict | None:
+    if stored.standing is None or not stored.standing.holds(at):
+        return None
+    if any(row[OCCURRED_AT] > stored.as_of for row in rows):
+        return None
+    return standing_facts(customer=customer, standing=stored.standing, at=at)
 
 
 def facts_at(*, customer: Customer, at: dt.datetime) -> dict[str, Any]:
     """cxcore's facts of `customer` at `at`: from their stored checkpoint and the signals after it when it
-    holds (two queries, whatever the history's length), else from all their signals up to `at`."""
-    row = (
-        CustomerFoldState.objects.filter(customer_id=customer.pk)
-        .annotate(changes_since=customer_changes_since("customer_id"))
-        .values_list("state", "as_of", "customer__dirty_since", "changes_since")
-        .first()
-    )
-    if row is not None:
-        state, as_of, dirty_since, changes_since = row
-        if checkpoint_holds(as_of=as_of, dirty=earliest_of(dirty_since, changes_since), at=at):
-            checkpoint = checkpoint_load(state, as_of=as_of)
-            if checkpoint is not None:
-                after = Signal.objects.filter(customer=customer, occurred_at__gt=as_of, occurred_at__lte=at)
-                rows = list(after.values_list(*SIGNAL_COLUMNS))
-                return facts_from_checkpoint(customer=customer, checkpoint=checkpoint, rows=rows, at=at)
+    holds (two queries, a third when something happened since, whatever the history's length), else
+    from all their signals up to `at`."""
+    stored = _current(customer.pk, since=_BEFORE_ALL, at=at)
+    if stored is not None:
+        after = Signal.objects.filter(customer=customer, occurred_at__gt=stored.as_of, occurred_at__lte=at)
+        rows = list(after.values_list(*SIGNAL_COLUMNS))
+        facts = facts_after_checkpoint(customer=customer, stored=stored, rows=rows, at=at)
+        if facts is not None:
+            return facts
     return facts_for_customer(customer=customer, at=at)
 
 
@@ -99,6 +147,7 @@ def checkpoints_store(*, rows: Iterable[CheckpointRow], forget: Iterable[int] = 
             customer_id=row.customer_id,
             as_of=row.checkpoint.as_of,
             state=checkpoint_dump(row.checkpoint),
+            standing=standing_dump(standing_of(row.checkpoint)),
             next_instant_us=None if row.next_instant is None else epoch_us(row.next_instant),
             clock_key=row.clock_key,
         )
@@ -113,6 +162,6 @@ def checkpoints_store(*, rows: Iterable[CheckpointRow], forget: Iterable[int] = 
             made,
             update_conflicts=True,
             unique_fields=["customer"],
-            update_fields=["as_of", "state", "next_instant_us", "clock_key"],
+            update_fields=["as_of", "state", "standing", "next_instant_us", "clock_key"],
             batch_size=2000,
         )

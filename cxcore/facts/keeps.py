@@ -60,6 +60,24 @@ def keeps(fold: Fold, summary: Summary) -> Iterable[tuple]:
     raise NotImplementedError(f"{type(fold).__name__} does not say what a checkpoint keeps for it (keeps.py)")
 
 
+@singledispatch
+def expires(fold: Fold, summary: Summary) -> dt.datetime | None:
+    """For a windowed fact: the first instant after S at which time alone changes it (a signal it counts
+    leaves its window), should no signal come after S; None: never."""
+    raise NotImplementedError(f"{type(fold).__name__} does not say when its count expires (keeps.py)")
+
+
+def _after_window(times: Iterable[dt.datetime], days: int) -> dt.datetime | None:
+    # A signal at t is in the window at T while T < t + days (windows are half-open: T - days < t).
+    first = min(times, default=None)
+    if first is None:
+        return None
+    try:
+        return first + dt.timedelta(days=days)
+    except OverflowError:
+        return None
+
+
 @keeps.register
 def _(fold: Profile, summary: Summary) -> Iterable[tuple]:
     return ()
@@ -76,6 +94,11 @@ def _(fold: CountInWindow, summary: Summary) -> Iterable[tuple]:
     # A signal out of the window at S is out of it at every later T.
     since = window_since(summary.at, fold.days)
     return [row for row in fold._rows(summary) if row[OCCURRED_AT] > since]
+
+
+@expires.register
+def _(fold: CountInWindow, summary: Summary) -> dt.datetime | None:
+    return _after_window((row[OCCURRED_AT] for row in keeps(fold, summary)), fold.days)
 
 
 @keeps.register
@@ -97,7 +120,7 @@ def _(fold: LatestSurveyScore, summary: Summary) -> Iterable[tuple]:
 @dataclass(slots=True)
 class TicketRows:
     """The rows that decide a ticket's state (tickets.TicketState) at every later time, whatever comes after:
-    its latest (re)opening, resolution and ETA, and a ticket_opened that said high."""
+    its latest (re)opening and resolution, its latest ETA while it is open, and a ticket_opened that said high."""
 
     opening: tuple | None = None
     resolved: tuple | None = None
@@ -105,8 +128,10 @@ class TicketRows:
     high: tuple | None = None
 
     def rows(self) -> list[tuple]:
+        # An ETA counts only for a ticket open now: one reopened later is open since after it.
+        eta = self.eta if self.is_open else None
         # By identity: one row may be both the latest opening and the high one.
-        kept = {id(row): row for row in (self.opening, self.resolved, self.eta, self.high) if row is not None}
+        kept = {id(row): row for row in (self.opening, self.resolved, eta, self.high) if row is not None}
         return list(kept.values())
 
     @property
@@ -150,11 +175,16 @@ def _rows_of(tickets: Iterable[TicketRows]) -> list[tuple]:
     return [row for ticket in tickets for row in ticket.rows()]
 
 
+def _open_rows(summary: Summary) -> list[tuple]:
+    return _rows_of(ticket for ticket in summary.shared(ticket_rows).values() if ticket.is_open)
+
+
 @keeps.register(OpenTickets)
 @keeps.register(OldestOpenTicket)
 @keeps.register(OpenWithoutEta)
 def _(fold, summary: Summary) -> Iterable[tuple]:
-    return _rows_of(ticket for ticket in summary.shared(ticket_rows).values() if ticket.is_open)
+    # The three read the same tickets: worked out once per summary.
+    return summary.shared(_open_rows)
 
 
 @keeps.register
@@ -165,6 +195,13 @@ def _(fold: TicketsResolvedInWindow, summary: Summary) -> Iterable[tuple]:
         for ticket in summary.shared(ticket_rows).values()
         if ticket.resolved is not None and ticket.resolved[OCCURRED_AT] > since
     )
+
+
+@expires.register
+def _(fold: TicketsResolvedInWindow, summary: Summary) -> dt.datetime | None:
+    since = window_since(summary.at, fold.days)
+    resolved = (ticket.resolved[OCCURRED_AT] for ticket in summary.shared(ticket_rows).values() if ticket.resolved)
+    return _after_window((at for at in resolved if at > since), fold.days)
 
 
 @keeps.register
@@ -179,6 +216,11 @@ def _(fold: IssueRecurrence, summary: Summary) -> Iterable[tuple]:
     since = window_since(summary.at, fold.days)
     openings = summary.by_kind.get(OPENED, ())
     return [row for row in openings if row[OCCURRED_AT] > since and row[ISSUE_KEY] and row[TICKET_REF]]
+
+
+@expires.register
+def _(fold: IssueRecurrence, summary: Summary) -> dt.datetime | None:
+    return _after_window((row[OCCURRED_AT] for row in keeps(fold, summary)), fold.days)
 
 
 def ticket_closure(summary: Summary, kept: Iterable[tuple]) -> list[tuple]:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from cxcore.facts.checkpoint import checkpoint_dump, checkpoint_fold, checkpoint_load, facts_from_checkpoint
 from cxcore.facts.folds import OCCURRED_AT
 from cxcore.facts.per_customer import facts_for_customer
+from cxcore.facts.standing import standing_dump, standing_facts, standing_load, standing_of
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 US = dt.timedelta(microseconds=1)
@@ -92,6 +93,10 @@ def test_checkpoint_and_later_signals_give_the_facts_of_the_whole_history(custom
             assert facts_from_checkpoint(customer=customer, checkpoint=checkpoint, rows=newer, at=at) == _full(
                 customer, rows, at
             ), (s, at)
+            # With nothing new up to `at`, the standing of the facts at S gives them until a count expires.
+            standing = standing_load(standing_dump(standing_of(checkpoint)), as_of=s)
+            if standing.holds(at) and not any(row[OCCURRED_AT] <= at for row in newer):
+                assert standing_facts(customer=customer, standing=standing, at=at) == _full(customer, rows, at)
 
 
 def test_a_checkpoint_keeps_only_what_the_windows_hold():

@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
-from cxcore.facts.checkpoint import facts_from_checkpoint
-from cxcore.facts.fold_state import StoredCheckpoint, checkpoint_holds
+from cxcore.facts.fold_state import StoredCheckpoint, checkpoint_holds, facts_after_checkpoint
 from cxcore.facts.per_customer import SIGNAL_COLUMNS, facts_for_customer, signal_rows
 from cxcore.models import Customer, Signal, SignalKind
 from cxcore.selectors import earliest_of
@@ -52,20 +51,23 @@ def customer_row(
     ruleset = published_ruleset(stamp=None if read is None else read.stage_rules_stamp)
     stored = None if read is None else read.stored_stage
     checkpoint = _holding(customer, read, at)
+    row = None
     if checkpoint is not None:
         if read.signals is not None:
             after = [row for row in read.signals.rows if row[_OCCURRED_AT] <= at]
         else:
-            after = _signals_after(customer, since=checkpoint.checkpoint.as_of, at=at)
+            after = _signals_after(customer, since=checkpoint.as_of, at=at)
         state = stage_bring_up_to(
             customer=customer,
             at=at,
             ruleset=ruleset,
             stored=stored,
+            # A signal after the stored stage's end is an instant to evaluate at: no need to look for one.
+            rows=after if _news(after, stored) else None,
             following=_following(checkpoint, stored, ruleset.number, after),
         )
-        row = facts_from_checkpoint(customer=customer, checkpoint=checkpoint.checkpoint, rows=after, at=at)
-    else:
+        row = facts_after_checkpoint(customer=customer, stored=checkpoint, rows=after, at=at)
+    if row is None:
         if read is None or read.signals is None or read.signals.after is not None:
             rows = signal_rows(customer=customer, at=at)
         else:
@@ -82,11 +84,19 @@ def _holding(customer: Customer, read, at: dt.datetime) -> StoredCheckpoint | No
     it, if any, are those after it)."""
     if read is None or read.checkpoint is None:
         return None
-    as_of = read.checkpoint.checkpoint.as_of
+    as_of = read.checkpoint.as_of
     if read.signals is not None and read.signals.after != as_of:
         return None
     dirty = earliest_of(customer.dirty_since, read.stored_stage.changes_since)
     return read.checkpoint if checkpoint_holds(as_of=as_of, dirty=dirty, at=at) else None
+
+
+def _news(after: list[tuple], stored: StoredStage | None) -> bool:
+    """Whether a signal of `after` is dated after the stored stage's end (its history must be extended)."""
+    if stored is None or stored.state is None:
+        return False
+    end = stored.state.evaluated_through
+    return any(row[_OCCURRED_AT] > end for row in after)
 
 
 def _signals_after(customer: Customer, *, since: dt.datetime, at: dt.datetime) -> list[tuple]:
@@ -100,12 +110,7 @@ def _following(
     """The first instant after the stored stage's end at which its stage can change, as noted with the
     checkpoint: when it was written with that stage by these rules and no signal came since."""
     state = None if stored is None else stored.state
-    if (
-        state is None
-        or after
-        or checkpoint.clock_key != rules
-        or checkpoint.checkpoint.as_of != state.evaluated_through
-    ):
+    if state is None or after or checkpoint.clock_key != rules or checkpoint.as_of != state.evaluated_through:
         return None
     return checkpoint.next_instant
 

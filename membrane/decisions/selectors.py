@@ -26,7 +26,7 @@ from .values import CONTACT_COLUMNS, DecisionInputs, PreloadedSignals, ReadWithC
 _CUSTOMER = model_columns(Customer)
 _STORED_FIELDS = ("stage", "since", "previous_stage", "evaluated_through", "ruleset_number", "settled")
 # The stored facts checkpoint (CustomerFoldState), read with the customer as checkpoint_<name>.
-_CHECKPOINT_FIELDS = {"as_of": "as_of", "state": "state", "next_us": "next_instant_us", "clock_key": "clock_key"}
+_CHECKPOINT_FIELDS = {"as_of": "as_of", "standing": "standing", "next_us": "next_instant_us", "clock_key": "clock_key"}
 # How far back the outbound contacts read with the customer reach: a cap over a longer window, or a
 # decision asked about a time further back, reads its contacts itself.
 CONTACTS_READ_DAYS = 31

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cxcore.facts.catalogue import START
+from cxcore.facts.catalogue import ANY_SIGNAL, START
 
 from .instants import DAY, candidate_points, signal_clocks, stage_offsets
 from .rules import CompiledRuleSet
@@ -20,6 +20,12 @@ def clock_horizon(ruleset: CompiledRuleSet) -> dt.timedelta:
     """How long before an instant the signals lie whose clocks can still fall after it: the longest offset
     of a clock that counts from signals (the start of tenure is known without them)."""
     return max((max(offsets) for key, offsets in ruleset.signal_clocks if offsets and key != START), default=0) * DAY
+
+
+def clock_kinds(ruleset: CompiledRuleSet) -> frozenset[str] | None:
+    """The kinds of signal the rules' clocks count from (None: every kind, a clock from any signal)."""
+    keys = {key for key, offsets in ruleset.signal_clocks if offsets and key != START}
+    return None if ANY_SIGNAL in keys else frozenset(keys)
 
 
 def next_instant(

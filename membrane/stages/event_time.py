@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from cxcore.facts.checkpoint import Checkpoint, Folding
-from cxcore.facts.fold_state import CheckpointRow, StoredCheckpoint, checkpoint_holds, checkpoints_read
+from cxcore.facts.fold_state import CheckpointRow, checkpoint_holds, checkpoints_read
 from cxcore.facts.folds import OCCURRED_AT
 from cxcore.facts.per_customer import FACT_PY
 from cxcore.models import Customer
@@ -30,7 +30,7 @@ from cxcore.selectors import customer_changes_since, earliest_of
 from cxcore.services import customer_changes_take
 from membrane.models import CustomerStage
 
-from .clock import clock_horizon, next_instant
+from .clock import clock_horizon, clock_kinds, next_instant
 from .history import (
     Cursor,
     StageRow,
@@ -41,7 +41,17 @@ from .history import (
     history_state_at,
     history_write,
 )
-from .inputs import CLAIMED, STORED, Claimed, SignalReader, Stored, inputs_read, signal_rows, with_inputs
+from .inputs import (
+    CLAIMED,
+    STORED,
+    Claimed,
+    ReadFrom,
+    SignalReader,
+    Stored,
+    inputs_read,
+    signal_rows,
+    with_inputs,
+)
 from .instants import DAY, candidate_points, no_instant_between, signal_clocks, stage_offsets, stage_settled
 from .rules import CompiledRuleSet, published_ruleset
 
@@ -231,8 +241,9 @@ def _evaluate(
     planned = [customer for customer in customers if customer.pk in plans]
     checkpoints = _checkpoints_from(planned, plans=plans)
     # From a checkpoint, the signals after it and those whose clocks can fall in the range; else all.
-    horizon = clock_horizon(ruleset)
-    since = {pk: _read_from(checkpoint.as_of, plans[pk][1], horizon) for pk, checkpoint in checkpoints.items()}
+    horizon, kinds = clock_horizon(ruleset), clock_kinds(ruleset)
+    since = {pk: _read_from(cp.as_of, plans[pk][1], horizon, kinds) for pk, cp in checkpoints.items()}
+    since = {pk: read_from for pk, read_from in since.items() if read_from is not None}
     if reader is None:
         parts = [planned] if planned else []
         reads = (signal_rows(customer_ids=[c.pk for c in part], at=at, since=since) for part in parts)
@@ -295,19 +306,22 @@ def _checkpoints_from(customers, *, plans: dict) -> dict[int, Checkpoint]:
     going_on = [c for c in customers if plans[c.pk][1] is not None]
     if not going_on:
         return {}
-    stored: dict[int, StoredCheckpoint] = checkpoints_read(customer_ids=[c.pk for c in going_on])
+    stored = checkpoints_read(customer_ids=[c.pk for c in going_on])
     usable = {}
     for customer in going_on:
         found, lo = stored.get(customer.pk), plans[customer.pk][1]
-        if found is not None and checkpoint_holds(as_of=found.checkpoint.as_of, dirty=customer.dirty_since, at=lo):
-            usable[customer.pk] = found.checkpoint
+        if found is not None and checkpoint_holds(as_of=found.as_of, dirty=customer.dirty_since, at=lo):
+            usable[customer.pk] = found
     return usable
 
 
-def _read_from(as_of: dt.datetime, lo: dt.datetime, horizon: dt.timedelta) -> dt.datetime | None:
-    """The instant after which the signals are read, going on from a checkpoint as of `as_of`."""
+def _read_from(
+    as_of: dt.datetime, lo: dt.datetime, horizon: dt.timedelta, kinds: frozenset[str] | None
+) -> ReadFrom | None:
+    """Which signals are read going on from a checkpoint as of `as_of` over a range from `lo`: those after
+    it, and those a clock can fall in the range from; None (all of them) near year 1."""
     try:
-        return min(as_of, lo - horizon)
+        return ReadFrom(as_of, lo - horizon, kinds)
     except OverflowError:
         return None
 

@@ -17,7 +17,7 @@ from django.db import connection
 
 from cxcore.db import hot_cursor
 from cxcore.facts.catalogue import CXCORE_FACTS
-from cxcore.facts.folds import OCCURRED_AT, Profile
+from cxcore.facts.folds import KIND, OCCURRED_AT, Profile
 from cxcore.facts.per_customer import SIGNAL_COLUMNS
 from cxcore.models import Customer, Signal
 from cxcore.selectors import customer_changes_last, customer_changes_since, customers_changed
@@ -103,28 +103,56 @@ def inputs_read(customer_ids: list[int], *, at: dt.datetime) -> dict[int, tuple]
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ReadFrom:
+    """Where a customer's signal read starts, going on from their checkpoint: every signal after `after`,
+    and before it those of `kinds` after `clocks` (the signals a clock counts from: None, every kind)."""
+
+    after: dt.datetime
+    clocks: dt.datetime
+    kinds: frozenset[str] | None
+
+    def wants(self, row: tuple) -> bool:
+        at = row[OCCURRED_AT]
+        return at > self.after or (at > self.clocks and (self.kinds is None or row[KIND] in self.kinds))
+
+
 def _signals_after_sql() -> str:
     quote = connection.ops.quote_name
     column = {field.name: quote(field.column) for field in Signal._meta.concrete_fields}
     columns = ", ".join(f"s.{column[name]}" for name in ("customer", *SIGNAL_COLUMNS))
+    occurred_at, kind = f"s.{column['occurred_at']}", f"s.{column['kind']}"
+    # One index range per customer from the earlier of their bounds; before `after`, the clocks' kinds only.
     return f"""SELECT {columns} FROM {quote(Signal._meta.db_table)} s
-        JOIN unnest(%s::bigint[], %s::timestamptz[]) AS b(cid, since) ON s.{column["customer"]} = b.cid
-        WHERE s.{column["occurred_at"]} > COALESCE(b.since, '-infinity'::timestamptz)
-            AND s.{column["occurred_at"]} <= %s
-        ORDER BY s.{column["customer"]}, s.{column["occurred_at"]}, s.{quote(Signal._meta.pk.column)}"""
+        JOIN unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS b(cid, after, clocks)
+            ON s.{column["customer"]} = b.cid
+        WHERE {occurred_at} > COALESCE(LEAST(b.after, b.clocks), '-infinity'::timestamptz) AND {occurred_at} <= %s
+            AND (b.after IS NULL OR {occurred_at} > b.after OR %s::text[] IS NULL OR {kind} = ANY(%s::text[]))
+        ORDER BY s.{column["customer"]}, {occurred_at}, s.{quote(Signal._meta.pk.column)}"""
 
 
 def signal_rows(
-    *, customer_ids: list[int], at: dt.datetime, since: dict[int, dt.datetime] | None = None
+    *, customer_ids: list[int], at: dt.datetime, since: dict[int, ReadFrom] | None = None
 ) -> dict[int, list[tuple]]:
-    """Each customer's signals up to `at` as SIGNAL_COLUMNS tuples in time order: all of them, or those
-    after `since[customer id]` for the customers it names (their checkpoint covers the ones before)."""
+    """Each customer's signals up to `at` as SIGNAL_COLUMNS tuples in time order: all of them, or for the
+    customers `since` names, those it wants (their checkpoint holds the others' part in the facts)."""
     since = since or {}
     rows_by_customer: dict[int, list[tuple]] = defaultdict(list)
     if connection.vendor == "postgresql" and since:
-        # One statement, each customer's index range from their own lower end.
+        bounds = [since.get(pk) for pk in customer_ids]
+        kinds = next((sorted(b.kinds) if b.kinds is not None else None for b in bounds if b is not None), None)
         with hot_cursor(binary=True) as cursor:
-            cursor.execute(_signals_after_sql(), [customer_ids, [since.get(pk) for pk in customer_ids], at])
+            cursor.execute(
+                _signals_after_sql(),
+                [
+                    customer_ids,
+                    [None if b is None else b.after for b in bounds],
+                    [None if b is None else b.clocks for b in bounds],
+                    at,
+                    kinds,
+                    kinds,
+                ],
+            )
             for customer_id, *row in cursor.fetchall():
                 rows_by_customer[customer_id].append(tuple(row))
         return rows_by_customer
@@ -135,7 +163,7 @@ def signal_rows(
     )
     for customer_id, *row in fast_rows(signals):
         start = since.get(customer_id)
-        if start is None or row[OCCURRED_AT] > start:
+        if start is None or start.wants(row):
             rows_by_customer[customer_id].append(tuple(row))
     return rows_by_customer
 
@@ -153,7 +181,7 @@ class SignalReader:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signal-reader")
 
     def ahead(
-        self, parts: list[list], *, at: dt.datetime, since: dict[int, dt.datetime] | None = None
+        self, parts: list[list], *, at: dt.datetime, since: dict[int, ReadFrom] | None = None
     ) -> Iterator[dict[int, list[tuple]]]:
         """Each part's signals (as signal_rows), the next part's read started before this one is given."""
         pending = None

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 
-from cxcore.facts.per_customer import facts_for_customer
+from cxcore.facts.fold_state import facts_at
 from membrane.catalogue import customer_fact_definitions
 from membrane.expressions import ExpressionError
 from membrane.models import CustomerStage, StageDefinition, StageRule, StageRuleSet, StageTransition
@@ -90,7 +90,8 @@ def stage_holders(*, key: str) -> tuple[dict[str, Any] | None, QuerySet[Customer
 
 
 def customer_stage_360(*, customer, at) -> dict:
-    """The membrane's part of the 360° view: the stage brought up to `at`, and every fact at `at`.
+    """The membrane's part of the 360° view: the stage brought up to `at`, and every fact at `at` (from the
+    checkpoint the bring-up leaves and the signals after it: a bounded read, whatever the history).
 
     Registered with cxcore's customer_360, which cannot import the membrane.
     """
@@ -100,7 +101,7 @@ def customer_stage_360(*, customer, at) -> dict:
         "stage": state.stage,
         "previous_stage": state.previous_stage,
         "days_in_stage": state.days_in_stage,
-        **facts_for_customer(customer=customer, at=at),
+        **facts_at(customer=customer, at=at),
     }
     return {
         "stage": {
