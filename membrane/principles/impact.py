@@ -10,12 +10,14 @@ category and channel are null; local_hour and weekday are the customer's own at 
 `version_impact` compares the published set with the set in which `version` replaces its principle's
 published version (or joins it, when none is published; `retire=True`: the principle leaves it). Each
 condition that can matter becomes one boolean column, with consent per channel, in ONE `GROUP BY` over
-the population; each distinct pattern of those columns is then decided before and after by the
-decision engine's own rule (`engine.evaluate` over rulesets built by `Ruleset.build`: consent first
-and not overridable, then the allow/suppress of highest priority in scope whose condition holds, a
-tie to suppress). Caps are not included: whether a cap suppresses depends on each customer's
-contact history, not on their facts, so the verdicts compared are those before step 3 of the rule
-(the answer says so: "caps_included": false). A customer counts once per category and channel when
+the population; every distinct pattern of those columns is then decided before and after by the
+decision rule, all patterns at once: each column is a bitset over the patterns, and walking the
+principles in scope in the engine's own ranking (`Ruleset.build` and `scoped`: highest priority first,
+a suppression before an allowance at equal priority), the first that holds decides; consent comes
+first and is not overridable. A property test holds this to the engine deciding customer by customer.
+Caps are not included: whether a cap suppresses depends on each customer's contact history, not on
+their facts, so the verdicts compared are those before step 3 of the rule (the answer says so:
+"caps_included": false). A customer counts once per category and channel when
 their verdict changes for at least one team. Only the customers for whom the principle's old or new
 condition holds are grouped: for the others both sets decide alike. Each pattern carries its count and
 its first and last customer id, from which the examples come. "actions" counts, per action and team the
@@ -29,11 +31,10 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-import operator
 from collections import defaultdict
 from collections.abc import Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import product
 
 from django.db import connection, transaction
@@ -42,7 +43,7 @@ from django.utils import timezone
 
 from cxcore.models import Category, Channel, Customer, CustomerFacts, Team
 from membrane.catalogue import fact_types_for, facts_for
-from membrane.decisions.engine import CompiledPrinciple, Ruleset, compile_version, evaluate
+from membrane.decisions.engine import CompiledPrinciple, Ruleset, compile_version
 from membrane.expressions import Checked, ExpressionError, Problem, check, compile_sql
 from membrane.models.principles import PrincipleVersion, VersionStatus
 from membrane.principles.conditions import ConditionError
@@ -201,22 +202,38 @@ class _Columns:
         return name
 
 
-def _keyed(rules: tuple[_Rule, ...]) -> Ruleset:
-    """The rules as a ruleset whose predicates read a row of {rule key: holds}: the engine ranks and scopes them."""
-    return Ruleset.build([replace(r.compiled, predicate=operator.itemgetter(r.key)) for r in rules])
+def _ranked(rules: tuple[_Rule, ...]) -> Ruleset:
+    """The rules ranked and indexed by scope as the engine does (Ruleset.build); their predicates go unused."""
+    return Ruleset.build([r.compiled for r in rules])
 
 
-def _verdict(ruleset: Ruleset, row: Mapping, combo: _Combo) -> str:
-    """Step 2 of the rule (step 1, consent, is the caller's): the first ranked allow/suppress in scope that holds."""
-    deciding = evaluate(ruleset, row, team=combo.team, category=combo.category, channel=combo.channel).deciding
-    return "suppress" if deciding is not None and deciding.effect == "suppress" else "allow"
+def _bitsets(rows: list[tuple], width: int) -> list[int]:
+    """Per column, the patterns it holds for as the bits of one integer (bit i: pattern i)."""
+    return [int("".join("1" if row[c] else "0" for row in reversed(rows)) or "0", 2) for c in range(width)]
+
+
+def _suppressed(ranked: tuple[tuple[int, str], ...], bits: list[int], everyone: int) -> int:
+    """The patterns suppressed by step 2 of the rule: per pattern, the first ranked allow/suppress that holds
+    decides (the ranking puts a suppression first at equal priority); none holding allows."""
+    undecided, suppressed = everyone, 0
+    for column, effect in ranked:
+        hit = bits[column] & undecided
+        if effect == "suppress":
+            suppressed |= hit
+        undecided &= ~hit
+    return suppressed
+
+
+def _indices(bits: int) -> list[int]:
+    text = bin(bits)[:1:-1]  # lowest bit first
+    return [i for i, bit in enumerate(text) if bit == "1"]
 
 
 def version_impact(*, version: PrincipleVersion, at: dt.datetime | None = None, retire: bool = False) -> dict:
     """This version against the published set over the current population, in the API's shape (DESIGN.md 9)."""
     at = at or timezone.now()
     sides = _sides(version, retire)
-    before, after = _keyed(sides.before), _keyed(sides.after)
+    before, after = _ranked(sides.before), _ranked(sides.after)
     by_key = {r.key: r for r in (*sides.before, *sides.after)}
     columns = _Columns(at)
     # Only interactions in scope of the principle's old or new version can change verdict.
@@ -226,21 +243,18 @@ def version_impact(*, version: PrincipleVersion, at: dt.datetime | None = None, 
         for c in _combos()
         if any(p.scope.covers(team=c.team, category=c.category, channel=c.channel) for p in changing)
     ]
-    plans = []  # per combo: the column each rule in scope reads there
+    plans = []  # per combo: before and after, the ranked (column, effect) of the allow/suppress in scope
     for combo in combos:
         interaction = {"team": combo.team, "category": combo.category, "channel": combo.channel}
-        keys, signature = {}, []
+        sides_ranked = []
         for ruleset in (before, after):
             scoped, _ = ruleset.scoped(team=combo.team, category=combo.category, channel=combo.channel)
-            signature.append(tuple(p.version_id for p in scoped))
-            for p in scoped:
-                keys[p.version_id] = columns.of(by_key[p.version_id], interaction)
-        plans.append((combo, keys, tuple(signature)))
+            sides_ranked.append(tuple((columns.of(by_key[p.version_id], interaction), p.effect) for p in scoped))
+        plans.append((combo, *sides_ranked))
     actions = [r for r in (sides.old, sides.new) if r is not None and r.compiled.effect == "prescribe"]
     action_columns = {r.key: columns.of(r, {}) for r in actions}
-    consent_columns = {
-        channel: f"k{n}" for n, channel in enumerate(sorted({c.channel for c, _, _ in plans if c.consent_required}))
-    }
+    needing_consent = sorted({combo.channel for combo, _, _ in plans if combo.consent_required})
+    consent_columns = {channel: f"k{n}" for n, channel in enumerate(needing_consent)}
     annotations = dict(columns.expressions)
     annotations.update(
         {
@@ -272,80 +286,46 @@ def version_impact(*, version: PrincipleVersion, at: dt.datetime | None = None, 
                 .order_by()
             )
     customers = _population().count()
-    return _answer(at, customers, sides, plans, before, after, consent_columns, action_columns, group, rows)
+    return _answer(at, customers, sides, plans, consent_columns, action_columns, group, rows)
 
 
-def _projection(cols: tuple[int, ...]):
-    """A tuple of the pattern's values at `cols` (itemgetter, which answers a bare value for one column)."""
-    if len(cols) > 1:
-        return operator.itemgetter(*cols)
-    if cols:
-        return lambda pattern: (pattern[cols[0]],)
-    return lambda pattern: ()
-
-
-def _row_codes(plans, before, after, group: list[str], rows: list[tuple]) -> tuple[dict, dict]:
-    """Each pattern's change under each combination of ranked principles in scope, by the index of the patterns
-    that change ("allow_to_suppress" or "suppress_to_allow"); worked out by the engine once per distinct
-    projection of the columns it reads."""
-    index = {name: i for i, name in enumerate(group)}
-    codes: dict[tuple, dict[int, str]] = {}
-    memos: dict[tuple, dict] = defaultdict(dict)
-    per_combo = {}
-    for combo, keys, signature in plans:
-        rule_keys = list(keys)
-        cols = tuple(index[keys[k]] for k in rule_keys)
-        key = (signature, cols)
-        per_combo[combo] = key
-        if key in codes:
-            continue
-        # The verdicts depend on the ranked principles in scope (the signature) and their columns alone.
-        memo = memos[signature]
-        found = {}
-        project = _projection(cols)
-        for i, pattern in enumerate(rows):
-            projection = project(pattern)
-            code = memo.get(projection, False)
-            if code is False:
-                values = dict(zip(rule_keys, projection, strict=True))
-                was, will = _verdict(before, values, combo), _verdict(after, values, combo)
-                code = memo[projection] = None if was == will else f"{was}_to_{will}"
-            if code is not None:
-                found[i] = code
-        codes[key] = found
-    return codes, per_combo
-
-
-def _answer(at, customers, sides, plans, before, after, consent_columns, action_columns, group, rows) -> dict:
-    codes, per_combo = _row_codes(plans, before, after, group, rows)
+def _answer(at, customers, sides, plans, consent_columns, action_columns, group, rows) -> dict:
     index = {name: i for i, name in enumerate(group)}
     n, first, last = len(group), len(group) + 1, len(group) + 2  # after the pattern: its count and two ids
-    # Per (category, channel): the distinct (codes, consent column) of its teams.
-    pairs: dict[tuple[str, str], set] = defaultdict(set)
-    for combo, _, _ in plans:
-        consent = index[consent_columns[combo.channel]] if combo.consent_required else None
-        pairs[(combo.category, combo.channel)].add((per_combo[combo], consent))
+    bits = _bitsets(rows, len(group))
+    everyone = (1 << len(rows)) - 1
+    # Per (category, channel), the patterns going each way for at least one team; consent first: a customer
+    # without it is suppressed before and after.
+    moved: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    worked: dict[tuple, tuple[int, int]] = {}
+    for combo, ranked_before, ranked_after in plans:
+        key = (ranked_before, ranked_after)
+        if key not in worked:
+            was = _suppressed(tuple((index[c], e) for c, e in ranked_before), bits, everyone)
+            will = _suppressed(tuple((index[c], e) for c, e in ranked_after), bits, everyone)
+            worked[key] = (will & ~was, was & ~will)
+        consented = bits[index[consent_columns[combo.channel]]] if combo.consent_required else everyone
+        pair = moved[(combo.category, combo.channel)]
+        pair[0] |= worked[key][0] & consented
+        pair[1] |= worked[key][1] & consented
     changes = []
     wanted: dict[tuple[str, str], list[int]] = {}
-    for pair in sorted(pairs):
-        counts = {"allow_to_suppress": 0, "suppress_to_allow": 0}
-        moved: dict[int, set[str]] = defaultdict(set)
-        for key, consent in pairs[pair]:
-            for i, code in codes[key].items():
-                # Consent first: a customer without it is suppressed before and after.
-                if consent is None or rows[i][consent]:
-                    moved[i].add(code)
-        for i, kinds in moved.items():
-            for kind in kinds:
-                counts[kind] += rows[i][n]
-        changed = list(moved)
-        if changed:
-            changes.append({"category": pair[0], "channel": pair[1], **counts})
-            # The examples come from the largest patterns that change: two ids each (its first and last customer).
-            picked = []
-            for i in heapq.nlargest(EXAMPLES, changed, key=lambda i: rows[i][n]):
-                picked.extend(dict.fromkeys((rows[i][first], rows[i][last])))
-            wanted[pair] = picked[:EXAMPLES]
+    for (category, channel), (to_suppress, to_allow) in sorted(moved.items()):
+        if not (to_suppress or to_allow):
+            continue
+        changes.append(
+            {
+                "category": category,
+                "channel": channel,
+                "allow_to_suppress": sum(rows[i][n] for i in _indices(to_suppress)),
+                "suppress_to_allow": sum(rows[i][n] for i in _indices(to_allow)),
+            }
+        )
+        # The examples come from the largest patterns that change: two ids each (its first and last customer).
+        picked = []
+        for i in heapq.nlargest(EXAMPLES, _indices(to_suppress | to_allow), key=lambda i: rows[i][n]):
+            picked.extend(dict.fromkeys((rows[i][first], rows[i][last])))
+        wanted[(category, channel)] = picked[:EXAMPLES]
     external = dict(
         Customer.objects.filter(pk__in=[pk for ids in wanted.values() for pk in ids]).values_list("pk", "external_id")
     )
