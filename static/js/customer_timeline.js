@@ -10,3 +10,16 @@ document.addEventListener("htmx:historyRestore", function () {
     }
   });
 });
+
+// A filter left at "every ..." stays out of the URL the filters push: kind=complaint, not
+// kind=complaint&channel=&team=.
+document.addEventListener("htmx:configRequest", function (event) {
+  if (!event.detail.elt.matches("[data-testid=timeline-filters]")) {
+    return;
+  }
+  ["kind", "channel", "team"].forEach(function (name) {
+    if (event.detail.parameters[name] === "") {
+      delete event.detail.parameters[name];
+    }
+  });
+});
