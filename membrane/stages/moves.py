@@ -94,11 +94,13 @@ def moves_preview(*, draft: CompiledRuleSet, at: dt.datetime) -> MovesPreview:
 
 
 def _chart(stages: tuple[StageRow, ...], with_published: bool) -> dict:
-    """One bar per column (now, the published rules, the draft), split by stage in the stages' colours."""
-    columns = ["Now", *(["Published rules"] if with_published else []), "Under the draft"]
+    """One bar per column (now, the published rules, the rules previewed), split by stage in the stages' colours."""
+    columns = ["Now", *(["Published"] if with_published else []), "These rules"]
     return chart_data(
         {
             "x": columns,
+            # One series per stage: a legend beside the bars, not above them where it would cover them on a phone.
+            "layout": {"legend": {"orientation": "v", "x": 1.02, "y": 1}, "margin": {"l": 40, "r": 8, "t": 8, "b": 40}},
             "series": [
                 {
                     "name": stage.name,

@@ -60,12 +60,13 @@
           hovertemplate: "%{x}, %{fullData.name}: %{y}<extra></extra>",
         };
       });
-      return [traces, layout({
+      // data.layout, when given, overrides these (the stage rules' moves put many series in a side legend).
+      return [traces, layout(Object.assign({
         barmode: "stack",
         showlegend: true,
         legend: { orientation: "h", x: 0, y: 1.12 },
         margin: { l: 48, r: 16, t: 32, b: 64 },
-      })];
+      }, data.layout || {}))];
     },
   };
 
