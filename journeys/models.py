@@ -1,1 +1,53 @@
-from django.db import models  # noqa: F401
+"""Campaigns: a team's planned contacts with an audience, over a window (DESIGN.md section 8)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "draft"
+    SCHEDULED = "scheduled", "scheduled"
+    CANCELLED = "cancelled", "cancelled"
+
+
+class Campaign(models.Model):
+    """Who a team means to contact (an audience expression over the facts), on which channel, when, how often."""
+
+    name = models.CharField(max_length=200)
+    team = models.ForeignKey("cxcore.Team", on_delete=models.PROTECT, related_name="campaigns")
+    category = models.ForeignKey("cxcore.Category", on_delete=models.PROTECT, related_name="campaigns")
+    channel = models.ForeignKey("cxcore.Channel", on_delete=models.PROTECT, related_name="campaigns")
+    # An expression in the audience context (membrane.catalogue): the facts and profile fields.
+    audience = models.TextField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    # Contacts per audience member over the window.
+    touches = models.PositiveSmallIntegerField(default=1)
+    # Where campaigns collide on a customer the higher priority keeps them (a tie: the earlier start, then
+    # the lower id).
+    priority = models.IntegerField(default=0)
+    status = models.CharField(max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    # Optimistic locking: every edit bumps it; an edit made on a stale copy is refused.
+    lock_version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="campaign_window_ordered"),
+            models.CheckConstraint(condition=Q(touches__gte=1), name="campaign_touches_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "starts_at"], name="campaign_status_start_idx")]
+
+    def __str__(self) -> str:
+        return self.name
