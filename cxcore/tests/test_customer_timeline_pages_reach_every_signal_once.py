@@ -145,3 +145,15 @@ def test_the_360_view_gives_the_first_page_and_where_the_next_starts(api, make_t
     assert len(rest["signals"]) == 10 and rest["next"] is None
     ids = [row["id"] for row in view["recent_signals"] + rest["signals"]]
     assert sorted(ids) == sorted(Signal.objects.filter(customer=customer).values_list("id", flat=True))
+
+
+def test_the_360_view_as_of_a_past_time_pages_only_the_signals_up_to_then(api, make_token, db):
+    customer = CustomerFactory(external_id="M-ASOF")
+    for i in range(55):
+        SignalFactory(customer=customer, occurred_at=T0 + dt.timedelta(hours=i))
+    reader = api(make_token("read"))
+
+    view = reader.get("/api/v1/customers/M-ASOF", at="2024-05-02T10:00:00Z").json()  # hours 0 to 25
+
+    assert [row["occurred_at"][:13] for row in view["recent_signals"][:2]] == ["2024-05-02T10", "2024-05-02T09"]
+    assert len(view["recent_signals"]) == 26 and view["signals_next"] is None
