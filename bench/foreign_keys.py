@@ -53,7 +53,11 @@ def add_foreign_keys_argument(parser, *, compare: bool = False) -> None:
         default="schema",
         help="schema: as the schema has them; checked: the database checks every key the schema leaves unchecked"
         " (db_constraint=False) during the measurement; or a comma-separated list of table.column to check"
-        + ("; compare: each measurement without, then with every key checked" if compare else ""),
+        + (
+            "; compare: each measurement without, then with every key checked (compare:table.column,... with those)"
+            if compare
+            else ""
+        ),
     )
 
 
