@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from cxcore.facts.checkpoint import Checkpoint, Folding
-from cxcore.facts.fold_state import CheckpointRow, checkpoint_holds, checkpoints_read
+from cxcore.facts.fold_state import CheckpointRow
 from cxcore.facts.folds import OCCURRED_AT
 from cxcore.facts.per_customer import FACT_PY
 from cxcore.models import Customer
@@ -31,6 +31,7 @@ from cxcore.services import customer_changes_take
 from membrane.models import CustomerStage
 
 from .clock import clock_horizon, clock_kinds, next_instant
+from .from_checkpoint import checkpoints_going_on, noted_annotations, noted_following, read_from
 from .history import (
     Cursor,
     StageRow,
@@ -45,7 +46,6 @@ from .inputs import (
     CLAIMED,
     STORED,
     Claimed,
-    ReadFrom,
     SignalReader,
     Stored,
     inputs_read,
@@ -239,10 +239,10 @@ def _evaluate(
     new_states: list[StageRow] = []
     new_checkpoints: list[CheckpointRow] = []
     planned = [customer for customer in customers if customer.pk in plans]
-    checkpoints = _checkpoints_from(planned, plans=plans)
+    checkpoints = checkpoints_going_on(planned, starts={pk: plan[1] for pk, plan in plans.items()})
     # From a checkpoint, the signals after it and those whose clocks can fall in the range; else all.
     horizon, kinds = clock_horizon(ruleset), clock_kinds(ruleset)
-    since = {pk: _read_from(cp.as_of, plans[pk][1], horizon, kinds) for pk, cp in checkpoints.items()}
+    since = {pk: read_from(cp.as_of, plans[pk][1], horizon, kinds) for pk, cp in checkpoints.items()}
     since = {pk: read_from for pk, read_from in since.items() if read_from is not None}
     if reader is None:
         parts = [planned] if planned else []
@@ -298,32 +298,6 @@ def _evaluate(
             new_checkpoints.append(CheckpointRow(customer.pk, checkpoint, following, ruleset.number))
     forgotten = [c.pk for c in customers if c.pk in plans and c.dirty_since is not None and c.dirty_since <= at]
     return Evaluated(results, new_transitions, new_states, rewinds, forgotten, marked, new_checkpoints)
-
-
-def _checkpoints_from(customers, *, plans: dict) -> dict[int, Checkpoint]:
-    """The stored checkpoints a history can go on from: as of the start of its range or before, and holding
-    every signal up to then (the customer is not dirty from before it)."""
-    going_on = [c for c in customers if plans[c.pk][1] is not None]
-    if not going_on:
-        return {}
-    stored = checkpoints_read(customer_ids=[c.pk for c in going_on])
-    usable = {}
-    for customer in going_on:
-        found, lo = stored.get(customer.pk), plans[customer.pk][1]
-        if found is not None and checkpoint_holds(as_of=found.as_of, dirty=customer.dirty_since, at=lo):
-            usable[customer.pk] = found
-    return usable
-
-
-def _read_from(
-    as_of: dt.datetime, lo: dt.datetime, horizon: dt.timedelta, kinds: frozenset[str] | None
-) -> ReadFrom | None:
-    """Which signals are read going on from a checkpoint as of `as_of` over a range from `lo`: those after
-    it, and those a clock can fall in the range from; None (all of them) near year 1."""
-    try:
-        return ReadFrom(as_of, lo - horizon, kinds)
-    except OverflowError:
-        return None
 
 
 def bring_up_locked(
@@ -431,7 +405,10 @@ def stage_bring_up_to(
         state = (
             CustomerStage.objects.filter(customer_id=customer.pk)
             .select_related("customer")
-            .annotate(changes_since=customer_changes_since("customer_id"))
+            .annotate(
+                changes_since=customer_changes_since("customer_id"),
+                **noted_annotations(),
+            )
             .first()
         )
         owner = state.customer if state is not None else customer
@@ -443,6 +420,8 @@ def stage_bring_up_to(
         clean = dirty is None or dirty > state.evaluated_through
         if clean and at <= state.evaluated_through:
             return history_state_at(customer_id=customer.pk, at=at, stored=state, default=ruleset.default_stage)
+        if clean and stored is None and rows is None and following is None:
+            following = noted_following(state, ruleset=ruleset, at=at)
         if clean and following is not None and at < following:
             return Cursor(state.stage, state.since, state.previous_stage).state_at(at, ruleset.default_stage)
         if clean and no_instant_between(
