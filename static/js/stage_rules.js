@@ -36,9 +36,23 @@
       caret = textarea.selectionEnd;
     }
 
+    // A condition's box grows with its text, so a long rule is read whole on a phone (the mirror follows: inset 0).
+    function fit(textarea) {
+      textarea.style.height = "auto";
+      textarea.style.height = textarea.scrollHeight + 2 + "px";
+    }
+    function fitAll() {
+      form.querySelectorAll("[data-condition]").forEach(fit);
+    }
+    fitAll();
+    window.addEventListener("resize", fitAll);
+
     form.addEventListener("input", function (event) {
       var target = event.target;
-      if (target.hasAttribute("data-condition")) remember(target);
+      if (target.hasAttribute("data-condition")) {
+        remember(target);
+        fit(target);
+      }
       if (target.closest("[data-live]")) recheck();
     });
     ["keyup", "click", "select", "focusin"].forEach(function (name) {
@@ -133,6 +147,7 @@
       if (target.closest("[data-add-rule]")) {
         var rule = addRow(ruleRows, ruleTemplate, "n");
         var textarea = rule.querySelector("[data-condition]");
+        fit(textarea);
         textarea.focus();
         remember(textarea);
         return recheck();

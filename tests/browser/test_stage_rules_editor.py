@@ -70,7 +70,7 @@ def test_a_draft_of_the_stage_rules_is_fixed_tested_saved_and_previewed(page, lo
     assert draft.examples == [{"name": "an open ticket", "facts": {"open_tickets": 1}, "expect_stage": "crisis"}]
 
     page.locator("[data-testid=moves-summary]", has_text="nobody would change stage").wait_for()
-    assert page.locator("[data-testid=moves] .chart .main-svg").count() > 0  # plotly drew the chart
+    page.locator("[data-testid=moves] .chart .main-svg").first.wait_for()  # plotly drew the chart
     # The first rule now gives dormant: the customer with an open ticket would move there.
     page.locator("[data-testid=rule-row]").first.locator("[data-testid=rule-stage]").select_option("dormant")
     page.click("[data-testid=preview-moves]")
