@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import register_converter, reverse
 from django.urls.converters import StringConverter
@@ -204,6 +204,9 @@ def editor_moves(request: HttpRequest) -> HttpResponse:
         content = EditorInput.from_post(request.POST).content()
         compiled = draft_compile(content, content_errors(content))
     else:
-        compiled = ruleset_compile(get_object_or_404(StageRuleSet, number=request.GET.get("number") or 0))
+        number = request.GET.get("number", "")
+        if not number.isdigit():
+            raise Http404("Say which version: ?number=<n>")
+        compiled = ruleset_compile(get_object_or_404(StageRuleSet, number=int(number)))
     preview = moves_preview(draft=compiled, at=timezone.now()) if compiled is not None else None
     return render(request, f"{EDITOR}#moves", {"preview": preview})

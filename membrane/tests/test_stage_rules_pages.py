@@ -186,6 +186,21 @@ def test_an_edit_on_a_stale_copy_says_who_saved_and_what_changed(client, cx_mana
     assert draft.default_stage == "onboarding" and draft.change_note == "mine"
 
 
+def test_a_version_that_left_draft_is_shown_read_only_and_an_edit_of_it_is_refused(client, cx_manager):
+    draft = authoring.ruleset_draft_create(actor=cx_manager)
+    authoring.ruleset_submit(ruleset=draft, actor=cx_manager)
+    client.force_login(cx_manager)
+    url = reverse("stage-rules-edit", args=[draft.number])
+    page = client.get(url).content.decode()
+    assert 'data-testid="not-a-draft"' in page and '<fieldset class="editor-fields" disabled>' in page
+    before = _state(draft)
+    response = client.post(url, _form(draft))
+    assert response.status_code == 409 and "never change" in response.content.decode()
+    assert _state(draft) == before
+    assert client.get(reverse("stage-rules-moves"), {"number": "x"}).status_code == 404
+    assert client.get(reverse("stage-rules-moves"), {"number": 999}).status_code == 404
+
+
 def test_the_live_check_underlines_a_typo_and_runs_the_examples_as_typed(client, cx_manager):
     draft = authoring.ruleset_draft_create(actor=cx_manager)
     client.force_login(cx_manager)
