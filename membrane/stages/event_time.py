@@ -420,12 +420,19 @@ def stage_bring_up_to(
         clean = dirty is None or dirty > state.evaluated_through
         if clean and at <= state.evaluated_through:
             return history_state_at(customer_id=customer.pk, at=at, stored=state, default=ruleset.default_stage)
+        news = False
         if clean and stored is None and rows is None and following is None:
-            following = noted_following(state, ruleset=ruleset, at=at)
+            noted = noted_following(state, ruleset=ruleset, at=at)
+            news, following = noted.news, noted.following
         if clean and following is not None and at < following:
             return Cursor(state.stage, state.since, state.previous_stage).state_at(at, ruleset.default_stage)
-        if clean and no_instant_between(
-            customer_id=customer.pk, created_at=owner.created_at, state=state, at=at, ruleset=ruleset, rows=rows
+        # A signal after the stored stage's end is an instant to evaluate at: nothing to look for.
+        if (
+            clean
+            and not news
+            and no_instant_between(
+                customer_id=customer.pk, created_at=owner.created_at, state=state, at=at, ruleset=ruleset, rows=rows
+            )
         ):
             return Cursor(state.stage, state.since, state.previous_stage).state_at(at, ruleset.default_stage)
     if one_writer():

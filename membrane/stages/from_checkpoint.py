@@ -4,6 +4,7 @@ signals to read after them, and the next instant of a history noted with its che
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import F
 
@@ -52,12 +53,21 @@ def noted_annotations() -> dict:
     return {f"noted_{name}": F(f"customer__fold_state__{name}") for name in _NOTED}
 
 
-def noted_following(state, *, ruleset: CompiledRuleSet, at: dt.datetime) -> dt.datetime | None:
-    """The next instant noted with the checkpoint written with this stored stage by these rules, when no
-    signal came after the stage's end up to `at` (one query); None when unknown."""
+@dataclass(frozen=True)
+class Noted:
+    """What the notes of the checkpoint written with a stored stage say about a time after its end: a signal
+    came since (`news`: an instant to evaluate at), else the first instant it can change (None: unknown)."""
+
+    news: bool = False
+    following: dt.datetime | None = None
+
+
+def noted_following(state, *, ruleset: CompiledRuleSet, at: dt.datetime) -> Noted:
+    """The checkpoint's notes, read with this stored stage (noted_annotations), at `at`: one query when they
+    belong to it (written with it, by these rules), none otherwise."""
     through = state.evaluated_through
     if state.noted_as_of != through or state.noted_clock_key != ruleset.number or state.noted_next_instant_us is None:
-        return None
+        return Noted()
     if Signal.objects.filter(customer_id=state.customer_id, occurred_at__gt=through, occurred_at__lte=at).exists():
-        return None
-    return _EPOCH + dt.timedelta(microseconds=state.noted_next_instant_us)
+        return Noted(news=True)
+    return Noted(following=_EPOCH + dt.timedelta(microseconds=state.noted_next_instant_us))
