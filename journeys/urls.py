@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_conflicts
+from . import views
 
 urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaigns"),
@@ -15,5 +15,5 @@ urlpatterns = [
         path(f"campaigns/<int:pk>/{step}/", views.campaign_step, {"step": step}, name=f"campaign-{step}")
         for step in views.STEPS
     ),
-    path("conflicts/", views_conflicts.conflict_board_page, name="conflicts"),
+    path("conflicts/", views.conflict_board, name="conflicts"),
 ]
