@@ -7,6 +7,8 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -274,3 +276,24 @@ def test_an_admin_can_also_edit(client):
     admin = make_user("ada", role="admin", team="cx")
     client.force_login(admin)
     assert client.get(reverse("stage-rules")).status_code == 200
+
+
+def test_the_versions_page_reads_in_as_many_queries_whatever_the_number_of_versions(
+    client, cx_manager, service_manager
+):
+    def publish_one() -> None:
+        draft = authoring.ruleset_draft_create(actor=cx_manager)
+        authoring.ruleset_submit(ruleset=draft, actor=cx_manager)
+        authoring.ruleset_approve(ruleset=draft, actor=service_manager)
+        authoring.ruleset_publish(ruleset=draft, actor=cx_manager)
+
+    client.force_login(service_manager)
+    publish_one()
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("stage-rules")).status_code == 200
+    for _ in range(3):
+        publish_one()
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(reverse("stage-rules"))
+    assert b'data-testid="version-5"' in page.content
+    assert len(many) == len(few)
