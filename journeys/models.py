@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from membrane.models.impact import PreviewStatus
+
 
 class CampaignStatus(models.TextChoices):
     DRAFT = "draft", "draft"
@@ -51,3 +53,25 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignPreview(models.Model):
+    """A campaign's suppression preview (journeys.preview), kept while what it was computed from stands: the
+    published principles (their stamp), the facts (the last evaluation run) and the campaign (lock_version),
+    together its `stamp`. A large audience's is computed by a task, its progress stored for the page."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="previews")
+    stamp = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=PreviewStatus.choices, default=PreviewStatus.RUNNING)
+    progress = models.FloatField(default=0.0)
+    # When it was computed (the answers are those at the campaign's starts_at, as of this time).
+    as_of = models.DateTimeField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "stamp"], name="campaign_preview_once_per_stamp")]
+
+    def __str__(self) -> str:
+        return f"preview of {self.campaign_id} ({self.status}, {self.progress:.0%})"

@@ -21,7 +21,7 @@ yet is counted under "unevaluated".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import Case, CharField, Count, IntegerField, Q, QuerySet, Value, When
@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce
 
 from cxcore.facts.days import DayCount
 from cxcore.models import CustomerFacts
+from journeys.arbitration import lost_to
 from journeys.audiences import audience_q
 from journeys.models import Campaign
 from membrane.catalogue import fact_types_for
@@ -140,13 +141,16 @@ def _audience(plan: Plan) -> QuerySet:
     )
 
 
-def preview_compute(*, campaign: Campaign) -> dict:
-    """The preview in the API's shape (DESIGN.md 9), "lost_to" aside (the caller adds arbitration's)."""
+def preview_compute(*, campaign: Campaign, progress: Callable[[float], None] = lambda done: None) -> dict:
+    """The preview in the API's shape (DESIGN.md 9); `progress` hears how far it has come (0..1)."""
     plan = preview_plan(campaign=campaign)
     with facts_standing_at(plan.at) as computed:
+        progress(0.3)
         audience = _audience(plan)
         groups = list(audience.values("decider", "stage_at").annotate(n=Count("pk")).order_by())
+        progress(0.8)
         sample = _sample(plan, audience)
+        lost = lost_to(campaign, at=plan.at)
     by_code: dict[int, int] = {}
     by_stage: dict[str, dict[str, int]] = {}
     for group in groups:
@@ -165,7 +169,7 @@ def preview_compute(*, campaign: Campaign) -> dict:
         "facts_computed_at_start": computed,
         "by_principle": [_principle_row(plan, code, n) for code, n in sorted(by_code.items(), key=lambda i: -i[1])],
         "by_stage": dict(sorted(by_stage.items())),
-        "lost_to": [],
+        "lost_to": lost,
         "sample": sample,
     }
 

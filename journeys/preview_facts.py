@@ -41,13 +41,14 @@ def facts_stale_at(at: dt.datetime) -> bool:
 
 @contextmanager
 def facts_standing_at(at: dt.datetime) -> Iterator[bool]:
-    """Inside: CustomerFacts gives every customer's facts at `at`. Yields whether rows were computed."""
+    """Inside: CustomerFacts gives every customer's facts at `at`. Yields whether rows were computed (then
+    inside a transaction that holds the copy)."""
     table = CustomerFacts._meta.db_table
     postgresql = connection.vendor == "postgresql"
+    if not facts_stale_at(at):
+        yield False
+        return
     with transaction.atomic():
-        if not facts_stale_at(at):
-            yield False
-            return
         with connection.cursor() as cursor:
             if postgresql:
                 cursor.execute(f"CREATE TEMPORARY TABLE {table} (LIKE public.{table} INCLUDING DEFAULTS)")
