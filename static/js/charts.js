@@ -68,6 +68,72 @@
         margin: { l: 48, r: 16, t: 32, b: 64 },
       }, data.layout || {}))];
     },
+    // data: {x, y, z}: a matrix of counts (customers two teams' campaigns share), each cell labelled.
+    heatmap: function (el, data) {
+      var trace = {
+        type: "heatmap",
+        x: data.x,
+        y: data.y,
+        z: data.z,
+        colorscale: [[0, "#f8fafc"], [1, palette[0]]],
+        showscale: false,
+        texttemplate: "%{z}",
+        hovertemplate: "%{y} × %{x}: %{z}<extra></extra>",
+        xgap: 2,
+        ygap: 2,
+      };
+      return [[trace], layout({
+        margin: { l: 16, r: 16, t: 16, b: 16 },
+        xaxis: { automargin: true, side: "bottom", tickangle: -30 },
+        yaxis: { automargin: true, autorange: "reversed" },
+      })];
+    },
+    // data: {rows, bars: [{y, start, end, team, color}], marks: [{y, at, text, color, symbol}]}: a Gantt
+    // of windows (one bar per row, coloured by team) with marks laid over them.
+    timeline: function (el, data) {
+      var teams = [];
+      data.bars.forEach(function (bar) { if (teams.indexOf(bar.team) < 0) { teams.push(bar.team); } });
+      var traces = teams.map(function (team) {
+        var bars = data.bars.filter(function (bar) { return bar.team === team; });
+        return {
+          type: "bar",
+          orientation: "h",
+          name: team,
+          y: bars.map(function (bar) { return bar.y; }),
+          base: bars.map(function (bar) { return bar.start; }),
+          x: bars.map(function (bar) { return new Date(bar.end) - new Date(bar.start); }),
+          marker: { color: bars[0].color },
+          customdata: bars.map(function (bar) { return [bar.start.slice(0, 10), bar.end.slice(0, 10)]; }),
+          hovertemplate: "%{y}: %{customdata[0]} – %{customdata[1]}<extra>%{fullData.name}</extra>",
+        };
+      });
+      if (data.marks.length) {
+        traces.push({
+          type: "scatter",
+          mode: "markers",
+          name: "conflicts",
+          showlegend: false,
+          y: data.marks.map(function (mark) { return mark.y; }),
+          x: data.marks.map(function (mark) { return mark.at; }),
+          text: data.marks.map(function (mark) { return mark.text; }),
+          marker: {
+            size: 12,
+            color: data.marks.map(function (mark) { return mark.color; }),
+            symbol: data.marks.map(function (mark) { return mark.symbol; }),
+            line: { color: "#ffffff", width: 1.5 },
+          },
+          hovertemplate: "%{text}<extra></extra>",
+        });
+      }
+      return [traces, layout({
+        barmode: "overlay",
+        showlegend: true,
+        legend: { orientation: "h", x: 0, y: -0.15 },
+        margin: { l: 16, r: 16, t: 16, b: 16 },
+        xaxis: { type: "date", automargin: true, gridcolor: "#e2e8f0" },
+        yaxis: { automargin: true, autorange: "reversed", categoryorder: "array", categoryarray: data.rows },
+      })];
+    },
   };
 
   function render(el) {
