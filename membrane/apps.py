@@ -23,13 +23,14 @@ class MembraneConfig(AppConfig):
     name = "membrane"
 
     def ready(self) -> None:
-        from cxcore.hooks import signals_ingested
+        from cxcore.hooks import demo_loaded, signals_ingested
         from cxcore.navigation import nav_item
         from cxcore.panels import customer_section, dashboard_panel
         from cxcore.selectors import customer_360_contributor
 
         from .dashboard.selectors import membrane_dashboard
         from .decisions.may_we import customer_may_we_360
+        from .demo import demo_loaded_receiver
         from .runs.services import full_run_queued
         from .signals_receivers import queue_full_run, queue_reevaluation
         from .stages.facts import stage_facts_register
@@ -45,3 +46,4 @@ class MembraneConfig(AppConfig):
             customer_section(template=f"membrane/_customer_sections.html#{partial}", place=place, order=order)
         signals_ingested.connect(queue_reevaluation, dispatch_uid="membrane.queue_reevaluation")
         full_run_queued.connect(queue_full_run, dispatch_uid="membrane.queue_full_run")
+        demo_loaded.connect(demo_loaded_receiver, dispatch_uid="membrane.demo_evaluated")

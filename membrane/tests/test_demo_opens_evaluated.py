@@ -1,0 +1,28 @@
+"""The console opens on an evaluated population: after load_demo every demo customer has a stored stage and
+stored facts (the live counts and previews read them), and no change is left queued for the worker."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from cxcore.models import Customer, CustomerFacts
+from membrane.models import CustomerStage
+from membrane.principles.impact import condition_match_count
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_demo_customer_has_a_stored_stage_and_facts_after_load_demo():
+    out = io.StringIO()
+    call_command("load_demo", "--customers", "40", stdout=out)
+
+    customers = Customer.objects.count()
+    assert customers >= 40
+    assert CustomerStage.objects.count() == customers
+    assert CustomerFacts.objects.count() == customers
+    assert not Customer.objects.filter(dirty_since__isnull=False).exists()
+    assert condition_match_count(condition="open_tickets > 0") > 0  # the story's merchants have tickets open
+    assert "stored everyone's facts" in out.getvalue()
