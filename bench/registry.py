@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from django.core.management.base import CommandError
 from django.db import connection
 
-BENCHMARK_MODULES = ("bench.ingest", "bench.reevaluate", "bench.decisions", "bench.authoring")
+BENCHMARK_MODULES = ("bench.ingest", "bench.reevaluate", "bench.decisions", "bench.authoring", "bench.campaigns")
 
 _registry: dict[str, type[Benchmark]] = {}
 
