@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import views, views_preview
 
 urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaigns"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("campaigns/audience/count/", views.audience_live_count, name="campaign-audience-count"),
     path("campaigns/<int:pk>/", views.campaign_page, name="campaign"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign-edit"),
+    path("campaigns/<int:pk>/preview/", views_preview.campaign_preview, name="campaign-preview"),
     *(
         path(f"campaigns/<int:pk>/{step}/", views.campaign_step, {"step": step}, name=f"campaign-{step}")
         for step in views.STEPS
