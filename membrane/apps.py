@@ -35,8 +35,10 @@ class MembraneConfig(AppConfig):
         from .signals_receivers import queue_full_run, queue_reevaluation
         from .stages.facts import stage_facts_register
         from .stages.selectors import customer_stage_360
+        from .stored_facts import stored_stage_relation_add
 
         stage_facts_register()
+        stored_stage_relation_add()
         customer_360_contributor(customer_stage_360)
         customer_360_contributor(customer_may_we_360)
         for name, label, order in NAV:

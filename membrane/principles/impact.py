@@ -32,13 +32,9 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 from collections import defaultdict
-from collections.abc import Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import product
 
-from django.db import connection, transaction
-from django.db.models import BooleanField, Case, CharField, Count, Max, Min, Q, Value, When
 from django.utils import timezone
 
 from cxcore.models import Category, Channel, Customer, CustomerFacts, Team
@@ -47,55 +43,15 @@ from membrane.decisions.engine import CompiledPrinciple, Ruleset, compile_versio
 from membrane.expressions import Checked, ExpressionError, Problem, check, compile_sql
 from membrane.models.principles import PrincipleVersion, VersionStatus
 from membrane.principles.conditions import ConditionError
-from membrane.stored_facts import LOCAL_TIME, customer_timezones, local_time_columns, stored_fact_columns
 
-INTERACTION = ("team", "category", "channel")
+from .impact_patterns import Bits, Terms, condition_columns, indices, patterns_read, planned_for_wide_rows, suppressed
+
 EXAMPLES = 5
 DECIDING = ("allow", "suppress")
 
 
 def _population():
     return CustomerFacts.objects.order_by()
-
-
-class _LocalTime:
-    """local_hour and weekday as columns, the customers' timezones read once and only if a condition needs them."""
-
-    def __init__(self, at: dt.datetime):
-        self.at = at
-        self._columns: dict | None = None
-
-    def columns(self) -> dict:
-        if self._columns is None:
-            self._columns = local_time_columns(at=self.at, timezones=customer_timezones())
-        return self._columns
-
-
-def _columns(checked: Checked, local: _LocalTime, interaction: Mapping[str, str | None]) -> dict:
-    columns = stored_fact_columns(at=local.at)
-    columns.update({name: Value(interaction.get(name), output_field=CharField()) for name in INTERACTION})
-    if any(name in LOCAL_TIME for name in checked.facts_read):
-        columns.update(local.columns())
-    return columns
-
-
-def _holds(checked: Checked, local: _LocalTime, interaction: Mapping[str, str | None]) -> Case:
-    """The condition as a never-null boolean column."""
-    q = compile_sql(checked, _columns(checked, local, interaction))
-    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
-
-
-@contextmanager
-def _without_jit():
-    """PostgreSQL's JIT spends longer compiling these wide CASE expressions than the scan takes (8 s against
-    under 1 s over a million customers): the statements run with it off, in a transaction of their own, and
-    with the memory to hash the joined rows and the patterns without spilling them to disk."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
-                cursor.execute("SET LOCAL work_mem = '128MB'")
-        yield
 
 
 def condition_match_count(*, condition: str, context: str = "principle", at: dt.datetime | None = None) -> int:
@@ -107,8 +63,8 @@ def condition_match_count(*, condition: str, context: str = "principle", at: dt.
     except ExpressionError as error:
         raise ConditionError(list(error.problems)) from None
     at = at or timezone.now()
-    with _without_jit():
-        return _population().filter(compile_sql(checked, _columns(checked, _LocalTime(at), {}))).count()
+    with planned_for_wide_rows():
+        return _population().filter(compile_sql(checked, condition_columns(checked, at, {}))).count()
 
 
 # --- the impact of a version --------------------------------------------------------------------------
@@ -124,9 +80,6 @@ class _Rule:
     @property
     def key(self) -> int:
         return self.compiled.version_id
-
-    def interaction_read(self) -> tuple[str, ...]:
-        return tuple(name for name in INTERACTION if name in self.checked.facts_read)
 
 
 def _rule(version: PrincipleVersion) -> _Rule:
@@ -184,49 +137,9 @@ def _combos() -> list[_Combo]:
     ]
 
 
-class _Columns:
-    """The boolean columns of the GROUP BY: one per (rule, values of the interaction facts it reads)."""
-
-    def __init__(self, at: dt.datetime):
-        self.local = _LocalTime(at)
-        self.names: dict[tuple, str] = {}
-        self.expressions: dict[str, Case] = {}
-
-    def of(self, rule: _Rule, interaction: Mapping[str, str | None]) -> str:
-        values = tuple((name, interaction.get(name)) for name in rule.interaction_read())
-        key = (rule.key, values)
-        name = self.names.get(key)
-        if name is None:
-            name = self.names[key] = f"c{len(self.names)}"
-            self.expressions[name] = _holds(rule.checked, self.local, dict(values))
-        return name
-
-
 def _ranked(rules: tuple[_Rule, ...]) -> Ruleset:
     """The rules ranked and indexed by scope as the engine does (Ruleset.build); their predicates go unused."""
     return Ruleset.build([r.compiled for r in rules])
-
-
-def _bitsets(rows: list[tuple], width: int) -> list[int]:
-    """Per column, the patterns it holds for as the bits of one integer (bit i: pattern i)."""
-    return [int("".join("1" if row[c] else "0" for row in reversed(rows)) or "0", 2) for c in range(width)]
-
-
-def _suppressed(ranked: tuple[tuple[int, str], ...], bits: list[int], everyone: int) -> int:
-    """The patterns suppressed by step 2 of the rule: per pattern, the first ranked allow/suppress that holds
-    decides (the ranking puts a suppression first at equal priority); none holding allows."""
-    undecided, suppressed = everyone, 0
-    for column, effect in ranked:
-        hit = bits[column] & undecided
-        if effect == "suppress":
-            suppressed |= hit
-        undecided &= ~hit
-    return suppressed
-
-
-def _indices(bits: int) -> list[int]:
-    text = bin(bits)[:1:-1]  # lowest bit first
-    return [i for i, bit in enumerate(text) if bit == "1"]
 
 
 def version_impact(*, version: PrincipleVersion, at: dt.datetime | None = None, retire: bool = False) -> dict:
@@ -235,7 +148,7 @@ def version_impact(*, version: PrincipleVersion, at: dt.datetime | None = None, 
     sides = _sides(version, retire)
     before, after = _ranked(sides.before), _ranked(sides.after)
     by_key = {r.key: r for r in (*sides.before, *sides.after)}
-    columns = _Columns(at)
+    terms = Terms(at)
     # Only interactions in scope of the principle's old or new version can change verdict.
     changing = [r.compiled for r in (sides.old, sides.new) if r is not None and r.compiled.effect in DECIDING]
     combos = [
@@ -243,57 +156,42 @@ def version_impact(*, version: PrincipleVersion, at: dt.datetime | None = None, 
         for c in _combos()
         if any(p.scope.covers(team=c.team, category=c.category, channel=c.channel) for p in changing)
     ]
-    plans = []  # per combo: before and after, the ranked (column, effect) of the allow/suppress in scope
+    plans = []  # per combo: before and after, the ranked (term, effect) of the allow/suppress in scope
     for combo in combos:
         interaction = {"team": combo.team, "category": combo.category, "channel": combo.channel}
-        sides_ranked = []
+        ranked = []
         for ruleset in (before, after):
             scoped, _ = ruleset.scoped(team=combo.team, category=combo.category, channel=combo.channel)
-            sides_ranked.append(tuple((columns.of(by_key[p.version_id], interaction), p.effect) for p in scoped))
-        plans.append((combo, *sides_ranked))
-    actions = [r for r in (sides.old, sides.new) if r is not None and r.compiled.effect == "prescribe"]
-    action_columns = {r.key: columns.of(r, {}) for r in actions}
-    needing_consent = sorted({combo.channel for combo, _, _ in plans if combo.consent_required})
-    consent_columns = {channel: f"k{n}" for n, channel in enumerate(needing_consent)}
-    annotations = dict(columns.expressions)
-    annotations.update(
-        {
-            name: Case(
-                When(Q(**{f"customer__consent__{channel}": True}), then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
-            for channel, name in consent_columns.items()
-        }
-    )
-    group = list(annotations)
+            rule_terms = (terms.of(p.version_id, by_key[p.version_id].checked, interaction) for p in scoped)
+            ranked.append(tuple(zip(rule_terms, (p.effect for p in scoped), strict=True)))
+        plans.append((combo, *ranked))
+    prescribing = {
+        r.key: terms.of(r.key, r.checked, {})
+        for r in (sides.old, sides.new)
+        if r is not None and r.compiled.effect == "prescribe"
+    }
     # Where neither the principle's old nor its new condition holds, both sets decide alike: only the
     # customers for whom one of them holds are grouped (usually a small part of the population).
-    moving = Q()
-    for (key, _), name in columns.names.items():
-        if key in {r.key for r in (sides.old, sides.new) if r is not None}:
-            moving |= Q(**{name: True})
-    rows = []
+    moving = [term for term in terms.columns if term[0] in {r.key for r in (sides.old, sides.new) if r}]
+    rows: list[tuple] = []
+    bits = None
     if moving:
-        with _without_jit():
-            rows = list(
-                _population()
-                .annotate(**annotations)
-                .filter(moving)
-                .values(*group)
-                .annotate(n=Count("pk"), first=Min("customer_id"), last=Max("customer_id"))
-                .values_list(*group, "n", "first", "last")
-                .order_by()
-            )
-    customers = _population().count()
-    return _answer(at, customers, sides, plans, consent_columns, action_columns, group, rows)
+        consent = any(combo.consent_required for combo, _, _ in plans)
+        group, rows = patterns_read(_population(), terms, where=terms.holding(moving), consent=consent)
+        bits = Bits(terms, group, rows)
+    changes = _changes(plans, bits, rows) if bits else []
+    return {
+        "as_of": at.isoformat(),
+        "customers": _population().count(),
+        "caps_included": False,
+        "changes": changes,
+        "actions": _actions(sides, prescribing, bits),
+        "campaigns": [],
+    }
 
 
-def _answer(at, customers, sides, plans, consent_columns, action_columns, group, rows) -> dict:
-    index = {name: i for i, name in enumerate(group)}
-    n, first, last = len(group), len(group) + 1, len(group) + 2  # after the pattern: its count and two ids
-    bits = _bitsets(rows, len(group))
-    everyone = (1 << len(rows)) - 1
+def _changes(plans, bits: Bits, rows: list[tuple]) -> list[dict]:
+    n, first, last = -3, -2, -1  # after the pattern: its count and two customer ids
     # Per (category, channel), the patterns going each way for at least one team; consent first: a customer
     # without it is suppressed before and after.
     moved: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -301,10 +199,10 @@ def _answer(at, customers, sides, plans, consent_columns, action_columns, group,
     for combo, ranked_before, ranked_after in plans:
         key = (ranked_before, ranked_after)
         if key not in worked:
-            was = _suppressed(tuple((index[c], e) for c, e in ranked_before), bits, everyone)
-            will = _suppressed(tuple((index[c], e) for c, e in ranked_after), bits, everyone)
+            was = suppressed(((bits.term[t], effect) for t, effect in ranked_before), bits.everyone)
+            will = suppressed(((bits.term[t], effect) for t, effect in ranked_after), bits.everyone)
             worked[key] = (will & ~was, was & ~will)
-        consented = bits[index[consent_columns[combo.channel]]] if combo.consent_required else everyone
+        consented = bits.consented(combo.channel) if combo.consent_required else bits.everyone
         pair = moved[(combo.category, combo.channel)]
         pair[0] |= worked[key][0] & consented
         pair[1] |= worked[key][1] & consented
@@ -317,13 +215,13 @@ def _answer(at, customers, sides, plans, consent_columns, action_columns, group,
             {
                 "category": category,
                 "channel": channel,
-                "allow_to_suppress": sum(rows[i][n] for i in _indices(to_suppress)),
-                "suppress_to_allow": sum(rows[i][n] for i in _indices(to_allow)),
+                "allow_to_suppress": sum(rows[i][n] for i in indices(to_suppress)),
+                "suppress_to_allow": sum(rows[i][n] for i in indices(to_allow)),
             }
         )
         # The examples come from the largest patterns that change: two ids each (its first and last customer).
         picked = []
-        for i in heapq.nlargest(EXAMPLES, _indices(to_suppress | to_allow), key=lambda i: rows[i][n]):
+        for i in heapq.nlargest(EXAMPLES, indices(to_suppress | to_allow), key=lambda i: rows[i][n]):
             picked.extend(dict.fromkeys((rows[i][first], rows[i][last])))
         wanted[(category, channel)] = picked[:EXAMPLES]
     external = dict(
@@ -332,37 +230,26 @@ def _answer(at, customers, sides, plans, consent_columns, action_columns, group,
     for change in changes:
         ids = wanted[(change["category"], change["channel"])]
         change["examples"] = [external[pk] for pk in ids if pk in external]
-    return {
-        "as_of": at.isoformat(),
-        "customers": customers,
-        "caps_included": False,
-        "changes": changes,
-        "actions": _actions(sides, {key: index[name] for key, name in action_columns.items()}, rows, n),
-        "campaigns": [],
-    }
+    return changes
 
 
-def _actions(sides: _Sides, action_columns: dict[int, int], rows: list[tuple], n: int) -> list[dict]:
-    """Prescribed actions gained or lost: customers for whom the action is prescribed after and not before.
+def _actions(sides: _Sides, prescribing: dict[int, tuple], bits: Bits | None) -> list[dict]:
+    """Prescribed actions gained or lost: per action and team the principle prescribes before or after, the
+    customers for whom it is prescribed after and not before, and the other way round."""
 
-    `action_columns`: the index in each row of the column of each prescribing rule; `n`: of the row's count."""
+    def holding(rule: _Rule | None, key: tuple[str, str]) -> int:
+        if bits is None or rule is None or rule.key not in prescribing:
+            return 0
+        if (rule.compiled.params["action"], rule.compiled.params["team"]) != key:
+            return 0
+        return bits.term[prescribing[rule.key]]
 
-    def prescribed(rule: _Rule | None, row: tuple) -> tuple[str, str] | None:
-        if rule is None or rule.key not in action_columns or not row[action_columns[rule.key]]:
-            return None
-        return (rule.compiled.params["action"], rule.compiled.params["team"])
+    def count(found: int) -> int:
+        return sum(bits.rows[i][-3] for i in indices(found)) if bits else 0
 
-    totals: dict[tuple[str, str], dict] = {}
-    for rule in (sides.old, sides.new):
-        if rule is not None and rule.key in action_columns:
-            key = (rule.compiled.params["action"], rule.compiled.params["team"])
-            totals.setdefault(key, {"action": key[0], "team": key[1], "gained": 0, "lost": 0})
-    for row in rows:
-        was, will = prescribed(sides.old, row), prescribed(sides.new, row)
-        if was == will:
-            continue
-        if will is not None:
-            totals[will]["gained"] += row[n]
-        if was is not None:
-            totals[was]["lost"] += row[n]
-    return [totals[key] for key in sorted(totals)]
+    rules = [r for r in (sides.old, sides.new) if r is not None and r.key in prescribing]
+    answer = []
+    for key in sorted({(r.compiled.params["action"], r.compiled.params["team"]) for r in rules}):
+        was, will = holding(sides.old, key), holding(sides.new, key)
+        answer.append({"action": key[0], "team": key[1], "gained": count(will & ~was), "lost": count(was & ~will)})
+    return answer

@@ -77,7 +77,7 @@ def _fields(spec: dict, n: int) -> dict:
         "params": params,
         "priority": spec["priority"],
         "examples": [],
-        **(spec["scope"] if spec["effect"] != "prescribe" else {"categories": []}),
+        **(spec["scope"] if spec["effect"] != "prescribe" else {"categories": [], "channels": [], "teams": []}),
     }
 
 
