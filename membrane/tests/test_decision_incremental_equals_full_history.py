@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cxcore.facts.per_customer import facts_for_customer
+from cxcore.facts.fold_state import facts_at
+from cxcore.facts.per_customer import FACT_PY, facts_for_customer
 from cxcore.models import Customer, CustomerFoldState
 from membrane.decisions.facts import customer_row
 from membrane.decisions.selectors import decision_inputs_read
@@ -28,7 +29,7 @@ RULES = [
     ("at_risk", "days_since_last_purchase > 45 and tenure_days > 30"),
     ("quiet", "contacts_7d == 0 and days_since_last_contact > 20"),
 ]
-CXCORE = [name for name in facts_for_customer.__globals__["FACT_PY"]]
+CXCORE = list(FACT_PY)
 
 signal = st.fixed_dictionaries(
     {
@@ -102,6 +103,8 @@ def test_decisions_from_stored_state_answer_as_the_whole_history(batches, asks):
                 row, stage = customer_row(inputs=decision_inputs_read(external_id="INC-1", at=when), at=when)
                 whole = facts_for_customer(customer=customer, at=when)
                 assert {name: row[name] for name in CXCORE} == whole, when
+                # The 360 view's facts, from the stored checkpoint's standing and the signals after it.
+                assert facts_at(customer=customer, at=when) == whole, when
         assert CustomerFoldState.objects.filter(customer=customer).exists()
         end = at + dt.timedelta(days=max([0, *asks]))
         stage_bring_up_to(customer=customer, at=end)
