@@ -7,6 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from cxcore import hooks
 from cxcore.demo.generator import SOURCE, demo_generate
 from cxcore.demo.users import demo_users_ensure
 from cxcore.importers.loading import population_load
@@ -29,7 +30,8 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         users = demo_users_ensure()
-        data = demo_generate(customers=customers, seed=seed, now=timezone.now())
+        now = timezone.now()
+        data = demo_generate(customers=customers, seed=seed, now=now)
         progress = (lambda line: self.stdout.write(f"  ... {line}")) if verbosity > 1 else None
         report = population_load(customers=data.customers, signals=data.signals, source=SOURCE, progress=progress)
         self.stdout.write(
@@ -39,4 +41,7 @@ class Command(BaseCommand):
         self.stdout.write("Signals by kind:")
         for line in report.lines():
             self.stdout.write(line)
+        for _, added in hooks.demo_loaded.send(sender=self.__class__, now=now):
+            if added:
+                self.stdout.write(added)
         self.stdout.write(self.style.SUCCESS(f"Done in {time.monotonic() - started:.1f} s."))
