@@ -226,7 +226,8 @@ def campaign_update(*, campaign: Campaign, actor, lock_version: Any, changes: di
     if isinstance(cleaned.get("team"), Team):
         campaign_write_check(actor, cleaned["team"])
     with transaction.atomic():
-        current = Campaign.objects.select_for_update().select_related("team", "updated_by").get(pk=campaign.pk)
+        locked = Campaign.objects.select_for_update(of=("self",)).select_related("team", "updated_by")
+        current = locked.get(pk=campaign.pk)
         _whole_check({**{name: getattr(current, name) for name in ("starts_at", "ends_at")}, **cleaned}, errors)
         if errors:
             raise InvalidCampaign(errors, problems)
