@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views, views_preview
+from . import views, views_conflicts, views_preview
 
 urlpatterns = [
     path("campaigns/", views.campaign_list, name="campaigns"),
@@ -16,5 +16,5 @@ urlpatterns = [
         path(f"campaigns/<int:pk>/{step}/", views.campaign_step, {"step": step}, name=f"campaign-{step}")
         for step in views.STEPS
     ),
-    path("conflicts/", views.conflict_board, name="conflicts"),
+    path("conflicts/", views_conflicts.conflict_board_page, name="conflicts"),
 ]

@@ -196,8 +196,3 @@ def audience_live_count(request: HttpRequest) -> HttpResponse:
         except ConditionError:
             count = None
     return render(request, f"{FORM_TEMPLATE}#count", {"count": count, "blank": not expression.strip()})
-
-
-@console_view()
-def conflict_board(request: HttpRequest) -> HttpResponse:
-    return render(request, "journeys/conflicts.html")
