@@ -4,7 +4,8 @@
   whether they use the same channel). Arbitration decides who keeps each of them (journeys.arbitration).
 - `suppressed_audience`: a campaign part of whose audience the published principles suppress for its team,
   category and channel (consent first, then the allow/suppress principles in scope in the engine's ranking,
-  as the preview decides); customers = those suppressed.
+  as the preview decides); customers = those suppressed: its kept preview's count when one still stands
+  (journeys.preview_store), so the board and the preview it links to agree, else counted in the pass below.
 - `over_cap`: a published cap whose scope covers several campaigns' contacts (or one campaign's touches)
   for the same customers, where their combined touches inside one window of the cap's days exceed its n.
   A campaign's touches are taken as spread evenly over its window, a part of a touch counting as one; the
@@ -35,12 +36,14 @@ from django.utils import timezone
 from membrane.catalogue import fact_types_for
 from membrane.decisions.engine import CompiledPrinciple, ruleset_get
 from membrane.expressions import check, compile_sql
+from membrane.models.impact import PreviewStatus
 from membrane.models.principles import PrincipleVersion
 from membrane.stored_facts import LOCAL_TIME, customer_timezones, local_time_columns, stored_fact_columns
 
 from .arbitration import scheduled_campaigns, windows_overlap
 from .memberships import Pattern, audience_at, membership_patterns
 from .models import Campaign
+from .preview_store import preview_current
 from .suppression import suppressed_q
 
 KINDS = ("overlap", "suppressed_audience", "over_cap")
@@ -173,6 +176,16 @@ def _over_cap(cap: _Cap, pattern: Pattern) -> tuple[tuple[Campaign, ...], dt.dat
 # --- the board -------------------------------------------------------------------------------------------
 
 
+def _previewed_suppressions(campaigns: Sequence[Campaign]) -> dict[int, tuple[int, int]]:
+    """campaign id -> (suppressed, audience) as its kept preview (still standing, ready) found them."""
+    found = {}
+    for campaign in campaigns:
+        preview = preview_current(campaign=campaign)
+        if preview is not None and preview.status == PreviewStatus.READY:
+            found[campaign.pk] = (preview.result["suppressed"], preview.result["audience"])
+    return found
+
+
 def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.datetime | None = None) -> list[Conflict]:
     """Every conflict between `campaigns` (default: the scheduled ones), most severe and largest first."""
     campaigns = list(scheduled_campaigns() if campaigns is None else campaigns)
@@ -181,7 +194,12 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
     now = timezone.now()
     flags: dict[str, Q] = {}
     caps = _caps(campaigns, at, flags)
-    counted = {f"s{c.pk}": suppressed_q(campaign=c, at=audience_at(c, at, now)) for c in campaigns}
+    # A campaign's kept preview says how many of its audience are suppressed (what its page shows); the others
+    # are counted in the pass.
+    previewed = {} if at is not None else _previewed_suppressions(campaigns)
+    counted = {
+        f"s{c.pk}": suppressed_q(campaign=c, at=audience_at(c, at, now)) for c in campaigns if c.pk not in previewed
+    }
     patterns = membership_patterns(campaigns=campaigns, at=at, flags=flags, counted=counted)
 
     audience: Counter[int] = Counter()
@@ -192,7 +210,8 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
     for pattern in patterns:
         for pk in pattern.targeted:
             audience[pk] += pattern.customers
-            suppressed[pk] += pattern.counts[f"s{pk}"]
+            if pk not in previewed:
+                suppressed[pk] += pattern.counts[f"s{pk}"]
         for a, b in overlapping:
             if a.pk in pattern.targeted and b.pk in pattern.targeted:
                 shared[(a.pk, b.pk)] += pattern.customers
@@ -201,6 +220,9 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
             if found is not None:
                 capped[(cap.principle.version_id, *found)] += pattern.customers
 
+    sizes = dict(audience)
+    for pk, (n, size) in previewed.items():
+        suppressed[pk], sizes[pk] = n, size
     conflicts = []
     for a, b in overlapping:
         n = shared[(a.pk, b.pk)]
@@ -212,7 +234,7 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
             conflicts.append(Conflict("overlap", (a, b), n, severity, *window))
     for c in campaigns:
         if suppressed[c.pk]:
-            severity = _level(suppressed[c.pk] / audience[c.pk], 0.25, 0.05)
+            severity = _level(suppressed[c.pk] / sizes[c.pk], 0.25, 0.05)
             conflicts.append(Conflict("suppressed_audience", (c,), suppressed[c.pk], severity, c.starts_at, c.ends_at))
     by_version = {cap.principle.version_id: cap.principle for cap in caps}
     for (version_id, involved, start), n in capped.items():

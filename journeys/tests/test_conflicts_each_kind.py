@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from django.db import transaction
 
 from cxcore.models import Customer
 from journeys.conflicts import conflicts_find, team_heatmap
+from journeys.preview_store import preview_request
 from membrane.decisions.facts import customer_row
 from membrane.decisions.services import decision_evaluate
 from membrane.decisions.values import DecisionInputs, Interaction
@@ -127,3 +129,16 @@ def test_no_scheduled_campaigns_no_conflicts(customers):
     campaign("Draft", status="draft")
     campaign("Other draft", status="draft")
     assert conflicts_find(at=NOW) == []
+
+
+def test_a_kept_preview_and_the_pass_count_the_same_suppressed_customers(customers):
+    offer = campaign("Offer", category="marketing", audience="true", start_day=0)
+    counted = of_kind("suppressed_audience")[0].customers
+    with time_machine.travel(NOW, tick=False):
+        preview = preview_request(campaign=offer)
+        assert preview.status == "ready"
+        assert preview.result["suppressed"] == counted
+        # Without a time of its own the board takes the kept preview's count (the page it links to).
+        Customer.objects.update(consent={})
+        board = [c for c in conflicts_find() if c.kind == "suppressed_audience"]
+    assert [(c.campaigns, c.customers) for c in board] == [((offer,), counted)]
