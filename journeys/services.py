@@ -226,8 +226,9 @@ def campaign_update(*, campaign: Campaign, actor, lock_version: Any, changes: di
     if isinstance(cleaned.get("team"), Team):
         campaign_write_check(actor, cleaned["team"])
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update(of=("self",)).select_related("team", "updated_by")
-        current = locked.get(pk=campaign.pk)
+        # The row alone: rows joined to a locked row are those of the snapshot before the wait, so a join
+        # would name the previous saver's predecessor (none) after waiting for their commit.
+        current = Campaign.objects.select_for_update().get(pk=campaign.pk)
         _whole_check({**{name: getattr(current, name) for name in ("starts_at", "ends_at")}, **cleaned}, errors)
         if errors:
             raise InvalidCampaign(errors, problems)
