@@ -37,6 +37,7 @@ from membrane.decisions.engine import CompiledPrinciple, ruleset_get
 from membrane.decisions.reasons import explain
 from membrane.expressions import check, compile_sql
 from membrane.models.principles import PrincipleVersion
+from membrane.principles.impact_patterns import planned_for_wide_rows
 from membrane.stored_facts import LOCAL_TIME, customer_timezones, local_time_columns, stored_fact_columns
 
 from .preview_facts import facts_standing_at
@@ -103,7 +104,7 @@ def preview_plan(*, campaign: Campaign) -> Plan:
 
 def _columns(plan: Plan) -> dict:
     c = plan.campaign
-    columns = stored_fact_columns(at=plan.at)
+    columns = stored_fact_columns(at=plan.at, direct=True)
     columns.update(
         team=Value(c.team.key, output_field=CharField()),
         category=Value(c.category.key, output_field=CharField()),
@@ -147,7 +148,8 @@ def preview_compute(*, campaign: Campaign, progress: Callable[[float], None] = l
     with facts_standing_at(plan.at) as computed:
         progress(0.3)
         audience = _audience(plan)
-        groups = list(audience.values("decider", "stage_at").annotate(n=Count("pk")).order_by())
+        with planned_for_wide_rows():
+            groups = list(audience.values("decider", "stage_at").annotate(n=Count("pk")).order_by())
         progress(0.8)
         sample = _sample(plan, audience)
         lost = lost_to(campaign, at=plan.at)

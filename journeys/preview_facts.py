@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connection, transaction
-from django.db.models import Q
 
 from cxcore.facts.selectors import facts_valid_at
 from cxcore.facts.set_based import facts_refresh
@@ -31,10 +30,11 @@ from cxcore.models import Customer, CustomerChange, CustomerFacts
 
 def facts_stale_at(at: dt.datetime) -> bool:
     """Whether some customer's stored row does not give their facts at `at` (as facts_refresh judges,
-    profile edits aside: a profile is written with its facts)."""
+    profile edits aside: a profile is written with its facts). Every customer has at most one row, so fewer
+    valid rows than customers means one is missing or expired: two counts, cheaper than an anti-join."""
     return (
-        CustomerFacts.objects.exclude(facts_valid_at(at=at, prefix="")).exists()
-        or Customer.objects.filter(Q(facts__isnull=True) | Q(dirty_since__lte=at)).exists()
+        CustomerFacts.objects.filter(facts_valid_at(at=at, prefix="")).count() < Customer.objects.count()
+        or Customer.objects.filter(dirty_since__lte=at).exists()
         or CustomerChange.objects.filter(since__lte=at).exists()
     )
 
