@@ -188,11 +188,16 @@ def campaign_values_check(given: dict[str, Any]) -> tuple[dict[str, Any], dict[s
     return values, errors, problems
 
 
-def _whole_check(merged: dict[str, Any], errors: dict[str, str]) -> None:
-    """What the fields say together: the window's order."""
+ENDED = "Its window has ended: move the window before scheduling it."
+
+
+def _whole_check(merged: dict[str, Any], errors: dict[str, str], *, scheduling: bool) -> None:
+    """What the fields say together: the window's order, and a campaign being scheduled still to come."""
     starts, ends = merged.get("starts_at"), merged.get("ends_at")
     if isinstance(starts, dt.datetime) and isinstance(ends, dt.datetime) and ends <= starts:
         errors.setdefault("ends_at", "The window must end after it starts.")
+    if scheduling and isinstance(ends, dt.datetime) and ends <= timezone.now():
+        errors.setdefault("status", ENDED)
 
 
 # -- writes ----------------------------------------------------------------------------------------------------
@@ -210,7 +215,7 @@ def campaign_create(*, actor, values: dict[str, Any]) -> Campaign:
     if isinstance(cleaned.get("team"), Team):
         campaign_write_check(actor, cleaned["team"])
     merged = {**DEFAULTS, **cleaned}
-    _whole_check(merged, errors)
+    _whole_check(merged, errors, scheduling=merged["status"] == CampaignStatus.SCHEDULED)
     if errors:
         raise InvalidCampaign(errors, problems)
     user = _user(actor)
@@ -229,7 +234,9 @@ def campaign_update(*, campaign: Campaign, actor, lock_version: Any, changes: di
         # The row alone: rows joined to a locked row are those of the snapshot before the wait, so a join
         # would name the previous saver's predecessor (none) after waiting for their commit.
         current = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        _whole_check({**{name: getattr(current, name) for name in ("starts_at", "ends_at")}, **cleaned}, errors)
+        merged = {**{name: getattr(current, name) for name in ("starts_at", "ends_at")}, **cleaned}
+        scheduling = cleaned.get("status") == CampaignStatus.SCHEDULED != current.status
+        _whole_check(merged, errors, scheduling=scheduling)
         if errors:
             raise InvalidCampaign(errors, problems)
         if current.lock_version != lock_version:
@@ -257,7 +264,7 @@ def _status_set(
 def campaign_schedule(*, campaign: Campaign, actor, lock_version: Any) -> Campaign:
     """A draft (or a cancelled campaign, taken up again) becomes scheduled: the conflicts count it."""
     if campaign.ends_at <= timezone.now():
-        raise StatusRefused("Its window has ended: move the window before scheduling it.")
+        raise StatusRefused(ENDED)
     return _status_set(
         campaign=campaign,
         actor=actor,

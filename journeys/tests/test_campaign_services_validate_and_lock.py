@@ -103,3 +103,21 @@ def test_an_ended_window_cannot_be_scheduled(marketer):
     with pytest.raises(services.StatusRefused):
         services.campaign_schedule(campaign=campaign, actor=marketer, lock_version=1)
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.DRAFT
+
+
+def test_an_ended_window_cannot_be_scheduled_by_an_edit_either(marketer):
+    ended = {"starts_at": START - dt.timedelta(days=30), "ends_at": START - dt.timedelta(days=20)}
+    with pytest.raises(services.InvalidCampaign) as raised:
+        as_text = {name: value.isoformat() for name, value in ended.items()}
+        services.campaign_create(actor=marketer, values=fields(status="scheduled", **as_text))
+    assert set(raised.value.errors) == {"status"}
+    campaign = stored(**ended)
+    with pytest.raises(services.InvalidCampaign):
+        services.campaign_update(campaign=campaign, actor=marketer, lock_version=1, changes={"status": "scheduled"})
+    moved = services.campaign_update(
+        campaign=campaign,
+        actor=marketer,
+        lock_version=1,
+        changes={"status": "scheduled", "ends_at": (START + dt.timedelta(days=1)).isoformat()},
+    )
+    assert moved.status == CampaignStatus.SCHEDULED
