@@ -56,7 +56,7 @@ QUESTION = Schema(
         "channel": _key("email"),
         "at": Field(
             aware_datetime,
-            {"type": "string", "format": "date-time", "description": "Default now; may lie in the past."},
+            {"type": "string", "format": "date-time", "description": "Default now; past, or up to a year ahead."},
             nullable=True,
         ),
     }
@@ -140,7 +140,9 @@ class DecisionView(ReadsWithToken, APIView):
             "Decides for (customer, team, category, channel, at) by consent, the published principles and "
             "their caps, explains the answer in one sentence, lists the actions prescribed as of `at`, and "
             "appends it to the decision log. `at` may lie in the past: the answer is then what the membrane "
-            "would have said at that time. Needs the `decide` scope."
+            "would have said at that time; or up to a year ahead: what it will say then if nothing new arrives "
+            "(time moves days_in_stage and the day counts, and windowed counts expire). A campaign's preview "
+            "answers exactly this for each audience member at its starts_at. Needs the `decide` scope."
         ),
         tags=["decisions"],
         request={"application/json": QUESTION.openapi()},
