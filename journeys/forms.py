@@ -66,7 +66,8 @@ class CampaignForm:
     def posted(cls, data: QueryDict) -> CampaignForm:
         values = {name: data.get(name, "") for name in TEXT_FIELDS}
         values["audience"] = values["audience"].replace("\r\n", "\n")
-        given = data.get("lock_version", "")
+        # "Save mine over theirs" after a refused save sends the lock_version of the copy saved in between.
+        given = data.get("overwrite") or data.get("lock_version", "")
         return cls(values, lock_version=int(given) if given.isdigit() else None)
 
     def changes(self) -> dict[str, str]:

@@ -120,6 +120,9 @@ def test_editing_a_stale_copy_names_who_saved(client, marketer):
     page = stale.content.decode()
     assert "mark saved this campaign" in page and 'value="Second"' in page
     assert Campaign.objects.get().name == "First"
+    assert 'name="lock_version" value="1"' in page and 'name="overwrite" value="2"' in page
+    mine = client.post(f"/campaigns/{campaign.pk}/edit/", form_data(name="Second", lock_version="1", overwrite="2"))
+    assert mine.status_code == 302 and Campaign.objects.get().name == "Second"
 
 
 def test_the_campaign_page_and_its_steps(client, marketer, cx_manager):
