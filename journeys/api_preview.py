@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from cxcore.api import AUTH_RESPONSES, DETAIL_SCHEMA
 
 from .api import READERS
-from .preview import preview_members
+from .preview import PreviewRefused, preview_check, preview_members
 from .preview_store import preview_current, preview_json, preview_request
 from .selectors import campaign_get_for_user
 
@@ -100,11 +100,19 @@ class CampaignPreviewView(APIView):
         tags=["campaigns"],
         parameters=_ID,
         request=None,
-        responses={200: OpenApiResponse(PREVIEW_DOC), 202: OpenApiResponse(dict), **_RESPONSES},
+        responses={
+            200: OpenApiResponse(PREVIEW_DOC),
+            202: OpenApiResponse(dict),
+            400: OpenApiResponse(DETAIL_SCHEMA, description="The campaign starts more than a year ahead."),
+            **_RESPONSES,
+        },
     )
     def post(self, request, pk: int):
         campaign = campaign_get_for_user(request.user, pk)
-        preview = preview_request(campaign=campaign)
+        try:
+            preview = preview_request(campaign=campaign)
+        except PreviewRefused as refused:
+            return Response({"detail": str(refused)}, status=400)
         answer = preview_json(preview)
         if answer["status"] == "running":
             return Response({"preview": preview.pk, **answer}, status=202)
@@ -141,7 +149,16 @@ class CampaignPreviewCsvView(APIView):
         description="customer, verdict, decided_by (slug vN, consent, or empty), reason; streamed.",
         tags=["campaigns"],
         parameters=_ID,
-        responses={(200, "text/csv"): OpenApiResponse(str), **_RESPONSES},
+        responses={
+            (200, "text/csv"): OpenApiResponse(str),
+            400: OpenApiResponse(DETAIL_SCHEMA, description="The campaign starts more than a year ahead."),
+            **_RESPONSES,
+        },
     )
     def get(self, request, pk: int):
-        return preview_csv_response(campaign_get_for_user(request.user, pk))
+        campaign = campaign_get_for_user(request.user, pk)
+        try:
+            preview_check(campaign=campaign)
+        except PreviewRefused as refused:
+            return Response({"detail": str(refused)}, status=400)
+        return preview_csv_response(campaign)

@@ -26,9 +26,11 @@ from dataclasses import dataclass
 
 from django.db.models import Case, CharField, Count, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from cxcore.facts.days import DayCount
 from cxcore.models import CustomerFacts
+from cxcore.schemas import INSTANT_HORIZON
 from journeys.arbitration import lost_to
 from journeys.audiences import audience_q
 from journeys.models import Campaign
@@ -87,7 +89,22 @@ class Plan:
         return tuple(dict.fromkeys([*STAGE_FACTS, *(name for p in self.ranked for name in p.facts)]))
 
 
+class PreviewRefused(Exception):
+    """A preview the decision API could not answer for (the message says why)."""
+
+
+def preview_check(*, campaign: Campaign) -> None:
+    """PreviewRefused when the campaign starts further ahead than the decision API answers for."""
+    latest = timezone.now() + INSTANT_HORIZON
+    if campaign.starts_at > latest:
+        raise PreviewRefused(
+            f"The campaign starts more than a year ahead: the decision API answers for times up to "
+            f"{latest:%Y-%m-%d}, and so does its preview."
+        )
+
+
 def preview_plan(*, campaign: Campaign) -> Plan:
+    preview_check(campaign=campaign)
     ruleset = ruleset_get()
     scoped, _ = ruleset.scoped(team=campaign.team.key, category=campaign.category.key, channel=campaign.channel.key)
     ranked = tuple(p for p in scoped if p.effect in DECIDING)

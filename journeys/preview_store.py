@@ -15,7 +15,7 @@ from membrane.decisions.engine import ruleset_get
 from membrane.models import EvaluationRun
 from membrane.models.impact import PreviewStatus
 
-from .preview import preview_compute
+from .preview import preview_check, preview_compute
 
 # Above this many customers the preview is computed by a worker while the page polls.
 LARGE = 200_000
@@ -49,7 +49,8 @@ def preview_current(*, campaign: Campaign) -> CampaignPreview | None:
 
 def preview_request(*, campaign: Campaign, large: int = LARGE) -> CampaignPreview:
     """The preview that stands, or a new one: computed now when the population is at most `large`,
-    else queued for a worker (status running)."""
+    else queued for a worker (status running). PreviewRefused (nothing stored) when it cannot be answered."""
+    preview_check(campaign=campaign)
     stamp = preview_stamp(campaign)
     preview, created = CampaignPreview.objects.get_or_create(campaign=campaign, stamp=stamp)
     if not created and preview.status != PreviewStatus.FAILED:

@@ -16,6 +16,7 @@ from cxcore.decorators import console_view
 from cxcore.htmx import page_or_fragment
 
 from .models import Campaign
+from .preview import PreviewRefused
 from .preview_store import preview_json, preview_request
 from .selectors import READER_ROLES, campaign_get_for_user
 
@@ -44,7 +45,10 @@ def _lost_to(lost: list[dict]) -> list[dict]:
 @console_view(*READER_ROLES)
 def campaign_preview(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = campaign_get_for_user(request.user, pk)
-    preview = preview_json(preview_request(campaign=campaign))
+    try:
+        preview = preview_json(preview_request(campaign=campaign))
+    except PreviewRefused as refused:
+        preview = {"status": "refused", "error": str(refused)}
     ready = preview["status"] == "ready"
     share = round(100 * preview["suppressed"] / preview["audience"]) if ready and preview["audience"] else 0
     context = {

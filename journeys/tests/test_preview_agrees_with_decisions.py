@@ -1,6 +1,6 @@
 """A campaign's preview names, for every audience member, the verdict and the deciding principle (and the
 reason) that POST /api/v1/decisions/batch answers for them at the campaign's start: on random customers,
-principles and campaigns, with starts from the last evaluation run's time up to 200 days ahead (windowed counts expiring
+principles and campaigns, with starts from the last evaluation run's time up to 364 days ahead (windowed counts expiring
 on the way)."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ CAMPAIGN = st.fixed_dictionaries(
         "category_id": st.sampled_from(["marketing", "survey", "service_update"]),
         "channel_id": st.sampled_from(["email", "sms"]),
         "audience": st.sampled_from(AUDIENCES),
-        "hours": st.sampled_from([0, 7, 5 * 24 + 3, 40 * 24, 200 * 24]),
+        "hours": st.sampled_from([0, 7, 5 * 24 + 3, 40 * 24, 200 * 24, 364 * 24]),
     }
 )
 

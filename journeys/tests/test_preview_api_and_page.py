@@ -5,10 +5,12 @@ progress shown, and a kept preview is asked anew when the campaign changes."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import random
 
 import pytest
+from django.utils import timezone
 
 from journeys.models import CampaignPreview
 from journeys.preview_store import preview_request, preview_run
@@ -97,3 +99,17 @@ def test_a_kept_preview_stands_until_the_campaign_changes(campaign):
     assert second.pk != first.pk
     assert second.result["audience"] < first.result["audience"]
     assert CampaignPreview.objects.filter(campaign=campaign).count() == 2
+
+
+def test_a_campaign_starting_more_than_a_year_ahead_is_refused_clearly(api, make_token, client, cx_manager, campaign):
+    campaign.starts_at = timezone.now() + dt.timedelta(days=400)
+    campaign.ends_at = campaign.starts_at + dt.timedelta(days=3)
+    campaign.save()
+    token = make_token("campaigns")
+
+    refused = api(token).post(URL.format(campaign.pk))
+    assert refused.status_code == 400 and "more than a year ahead" in refused.json()["detail"]
+    assert api(token).get(URL.format(campaign.pk) + ".csv").status_code == 400
+    assert not CampaignPreview.objects.filter(campaign=campaign).exists()
+    client.force_login(cx_manager)
+    assert 'data-testid="preview-refused"' in client.get(f"/campaigns/{campaign.pk}/preview/").content.decode()
