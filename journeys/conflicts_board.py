@@ -55,7 +55,7 @@ def _heatmap(conflicts: list[Conflict], teams: list[str]) -> dict:
 
 def _timeline(campaigns: list[Campaign], conflicts: list[Conflict], teams: list[str]) -> dict:
     """One row per campaign, grouped by team (the first team at the top), its window as a bar in the team's
-    colour; each conflict a mark on its campaigns' rows at the middle of its window."""
+    colour; each conflict a mark on its campaigns' rows, in the middle of its window where the bar runs."""
     ordered = sorted(campaigns, key=lambda c: (teams.index(c.team.key), c.starts_at, c.pk))
     label = {c.pk: f"{c.name} · #{c.pk}" for c in ordered}
     color = {team: TEAM_COLORS[i % len(TEAM_COLORS)] for i, team in enumerate(teams)}
@@ -71,13 +71,14 @@ def _timeline(campaigns: list[Campaign], conflicts: list[Conflict], teams: list[
     ]
     marks = []
     for conflict in conflicts:
-        middle = conflict.starts_at + (conflict.ends_at - conflict.starts_at) / 2
         for c in conflict.campaigns:
             if c.pk in label:
+                # On the campaign's own bar: a cap's window may run past the campaign's end.
+                start, end = max(conflict.starts_at, c.starts_at), min(conflict.ends_at, c.ends_at)
                 marks.append(
                     {
                         "y": label[c.pk],
-                        "at": middle.isoformat(),
+                        "at": (start + (end - start) / 2).isoformat(),
                         "text": f"{conflict.severity}: {conflict.summary}",
                         "color": SEVERITY_COLORS[conflict.severity],
                         "symbol": KIND_SYMBOLS[conflict.kind],

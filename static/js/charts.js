@@ -84,7 +84,7 @@
       };
       return [[trace], layout({
         margin: { l: 16, r: 16, t: 16, b: 16 },
-        xaxis: { automargin: true, side: "bottom", tickangle: -30 },
+        xaxis: { automargin: true, side: "bottom", tickangle: -45 },
         yaxis: { automargin: true, autorange: "reversed" },
       })];
     },
@@ -125,13 +125,27 @@
           hovertemplate: "%{text}<extra></extra>",
         });
       }
+      // Narrow (a phone): each row's name above its bar, across the whole width, instead of beside the axis,
+      // where the names would leave the bars a sliver.
+      var narrow = el.clientWidth < 560;
+      var annotations = narrow ? data.rows.map(function (row) {
+        return { xref: "paper", x: 0, xanchor: "left", y: row, yref: "y", yshift: 17, text: row, showarrow: false };
+      }) : [];
       return [traces, layout({
         barmode: "overlay",
+        bargap: narrow ? 0.55 : 0.35,
         showlegend: true,
-        legend: { orientation: "h", x: 0, y: -0.15 },
-        margin: { l: 16, r: 16, t: 16, b: 16 },
-        xaxis: { type: "date", automargin: true, gridcolor: "#e2e8f0" },
-        yaxis: { automargin: true, autorange: "reversed", categoryorder: "array", categoryarray: data.rows },
+        legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
+        margin: { l: 16, r: 16, t: 40, b: 16 },
+        annotations: annotations,
+        xaxis: { type: "date", automargin: true, gridcolor: "#e2e8f0", nticks: narrow ? 4 : 8 },
+        yaxis: {
+          automargin: true,
+          autorange: "reversed",
+          categoryorder: "array",
+          categoryarray: data.rows,
+          showticklabels: !narrow,
+        },
       })];
     },
   };
