@@ -28,8 +28,8 @@ _DECIDED_BY = {
     "oneOf": [
         {"type": "object", "properties": {"principle": {"type": "string"}, "version": {"type": "integer"}}},
         {"type": "string", "enum": ["consent"]},
-        {"type": "null"},
-    ]
+    ],
+    "nullable": True,
 }
 PREVIEW_DOC = {
     "type": "object",
