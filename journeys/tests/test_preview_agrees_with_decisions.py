@@ -38,7 +38,7 @@ AUDIENCES = ["true", "open_tickets >= 1", 'stage != "crisis"', "purchases_90d ==
 PRINCIPLE = st.fixed_dictionaries(
     {
         "condition": st.sampled_from(CONDITIONS),
-        "effect": st.sampled_from(["suppress", "allow", "suppress", "prescribe"]),
+        "effect": st.sampled_from(["suppress", "allow", "suppress", "prescribe", "cap"]),
         "priority": st.sampled_from([0, 50, 100]),
         "categories": st.lists(st.sampled_from(["marketing", "survey", "service_update"]), max_size=2, unique=True),
         "channels": st.lists(st.sampled_from(["email", "sms"]), max_size=1, unique=True),
@@ -78,6 +78,9 @@ def _fields(spec: dict, n: int) -> dict:
     if spec["effect"] == "prescribe":
         fields.update(categories=[], channels=[], teams=[])
         fields["params"] = {"action": "agent_contact", "team": "service", "due_hours": 8}
+    elif spec["effect"] == "cap":
+        # These customers have no outbound contacts: a cap holds back none of them, in the API as in the preview.
+        fields["params"] = {"n": 1, "days": 7}
     return fields
 
 
