@@ -87,4 +87,6 @@ class CeleryWorker:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        redis.Redis.from_url(self.broker).delete(self.queue)
+        # The queue, and the bindings kombu keeps for it beside it.
+        broker = redis.Redis.from_url(self.broker)
+        broker.delete(self.queue, *broker.scan_iter(match=f"_kombu.binding*{self.queue}"))
