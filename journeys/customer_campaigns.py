@@ -62,6 +62,8 @@ def customer_campaigns(*, customer: Customer, at: dt.datetime) -> list[dict[str,
         for c in scheduled_campaigns()
         if c.ends_at > at and compile_python(check(c.audience, types))(row_at(audience_at(c, None, now))[0])
     }
+    if not targeting:
+        return []
     outcome = arbitrate(targeting.values())
     ruleset = ruleset_get()
     entries = []
