@@ -3,8 +3,8 @@
 Each condition that can matter is a boolean column: one per principle and values of the interaction
 facts it reads (team, category, channel), and, for a condition reading local_hour or weekday, one per
 distinct local (hour, weekday) among the customers' timezones, the customer's own picked afterwards by
-the pattern's timezone. The customer's timezone and consent are read per row of the grouped result
-(a few rows of many: the customers whose principle's old or new condition holds), not joined for all.
+the pattern's timezone. The customer's timezone and consent are joined for the rows the WHERE keeps
+(a few of many: the customers whose principle's old or new condition holds), looked up by id.
 
 A pattern is a distinct row of those columns with its count and its first and last customer id. A
 column becomes an integer whose bit i says whether it holds for pattern i, so the decision rule walks
@@ -14,16 +14,17 @@ the principles in scope once for all patterns.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, CharField, Count, JSONField, Max, Min, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, CharField, Count, F, Max, Min, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Cast
 
 from membrane.expressions import Checked, compile_sql
 from membrane.stored_facts import (
     LOCAL_TIME,
-    customer_column,
     customer_timezones,
     local_at,
     local_time_columns,
@@ -45,10 +46,9 @@ def condition_columns(checked: Checked, at: dt.datetime, constants: Mapping[str,
     return columns
 
 
-def holds(checked: Checked, at: dt.datetime, constants: Mapping[str, object]) -> Case:
-    """The condition as a never-null boolean column."""
-    q = compile_sql(checked, condition_columns(checked, at, constants))
-    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
+def holds(condition: Q) -> Case:
+    """A condition as a never-null boolean column."""
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 @contextmanager
@@ -73,6 +73,8 @@ class Terms:
         self.at = at
         self.columns: dict[tuple, dict] = {}  # term -> {local variant or None: column name}
         self.expressions: dict[str, Case] = {}
+        self.conditions: dict[str, Q] = {}  # column name -> its condition, for the WHERE
+        self._named: dict[tuple, str] = {}  # (condition, constants) -> column name
         self._variants: dict[str, tuple[int, str]] | None = None
 
     def variants(self) -> dict[str, tuple[int, str]]:
@@ -92,30 +94,45 @@ class Terms:
                 constants = dict(values)
                 if variant is not None:
                     constants.update(local_hour=variant[0], weekday=variant[1])
-                name = f"c{len(self.expressions)}"
-                self.expressions[name] = holds(checked, self.at, constants)
-                self.columns[term][variant] = name
+                self.columns[term][variant] = self._column(checked, constants)
         return term
+
+    def _column(self, checked: Checked, constants: dict) -> str:
+        """The column of a condition with these constants; principles of one condition share it (over a
+        million customers each column costs its CASE on every row kept and a key of the hash)."""
+        key = (checked.source, tuple(sorted(constants.items())))
+        if key not in self._named:
+            name = self._named[key] = f"c{len(self.expressions)}"
+            self.conditions[name] = compile_sql(checked, condition_columns(checked, self.at, constants))
+            self.expressions[name] = holds(self.conditions[name])
+        return self._named[key]
 
     def reads_local_time(self) -> bool:
         return any(None not in names for names in self.columns.values())
 
     def holding(self, terms: Iterable[tuple]) -> Q:
-        """Some column of these terms holds (in any local variant: a superset, harmless for a pre-filter)."""
+        """Some column of these terms holds (in any local variant: a superset, harmless for a pre-filter).
+
+        The conditions themselves, not their CASE columns: the planner sees through them, so it reads
+        only the stages they name (by index), can drop the outer join and scans in parallel (3.2 s
+        against 1.7 s over a million customers)."""
         q = Q()
         for term in terms:
             for name in self.columns[term].values():
-                q |= Q(**{name: True})
+                q |= self.conditions[name]
         return q
 
 
 def patterns_read(queryset: QuerySet, terms: Terms, *, where: Q, consent: bool) -> tuple[list[str], list[tuple]]:
     """The GROUP BY: (its column names, its rows: the columns, then count, first and last customer id)."""
     annotations = dict(terms.expressions)
+    # Joined, not read by a subquery per row: a join runs in the parallel workers (a subquery in the
+    # select list is evaluated by the leader alone), and the planner looks up only the rows kept.
     if terms.reads_local_time():
-        annotations[TIMEZONE] = customer_column("timezone", CharField())
+        annotations[TIMEZONE] = F("customer__timezone")
     if consent:
-        annotations[CONSENT] = customer_column("consent", JSONField())
+        # As text: the few distinct profiles are parsed once each, not once per pattern.
+        annotations[CONSENT] = Cast("customer__consent", TextField())
     group = list(annotations)
     with planned_for_wide_rows():
         rows = list(
@@ -136,7 +153,8 @@ class Bits:
         self.rows = rows
         self.everyone = (1 << len(rows)) - 1
         index = {name: i for i, name in enumerate(group)}
-        column = {name: _bitset(rows, index[name]) for name in terms.expressions}
+        # The GROUP BY's columns start with the expressions' (patterns_read).
+        column = dict(zip(terms.expressions, _bitsets(rows, len(terms.expressions)), strict=True))
         by_variant: dict[tuple[int, str], int] = {}
         if TIMEZONE in index:
             variants = terms.variants()
@@ -158,14 +176,21 @@ class Bits:
     def consented(self, channel: str) -> int:
         """The patterns whose customers consent to `channel` (as Customer.has_consent reads the profile)."""
         if channel not in self._consented:
-            self._consented[channel] = sum(
-                1 << i for i, row in enumerate(self.rows) if (row[self._consent_index] or {}).get(channel)
-            )
+            at = self._consent_index
+            profiles = {text: json.loads(text) if text else {} for text in {row[at] for row in self.rows}}
+            self._consented[channel] = sum(1 << i for i, row in enumerate(self.rows) if profiles[row[at]].get(channel))
         return self._consented[channel]
 
 
-def _bitset(rows: list[tuple], column: int) -> int:
-    return int("".join("1" if row[column] else "0" for row in reversed(rows)) or "0", 2)
+_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+
+
+def _bitsets(rows: list[tuple], columns: int) -> list[int]:
+    """The first `columns` columns of `rows` (booleans) as bitsets, bit i for row i."""
+    if not rows:
+        return [0] * columns
+    # Transposed and read as base-2 digits in C: a join per cell costs a third of the preview's Python.
+    return [int(bytes(values[::-1]).translate(_DIGITS), 2) for values in list(zip(*rows, strict=True))[:columns]]
 
 
 def suppressed(ranked: Iterable[tuple[int, str]], everyone: int) -> int:
@@ -182,4 +207,9 @@ def suppressed(ranked: Iterable[tuple[int, str]], everyone: int) -> int:
 
 def indices(bits: int) -> list[int]:
     text = bin(bits)[:1:-1]  # lowest bit first
-    return [i for i, bit in enumerate(text) if bit == "1"]
+    # str.find skips the zeros in C: most bitsets are sparse.
+    found, i = [], text.find("1")
+    while i >= 0:
+        found.append(i)
+        i = text.find("1", i + 1)
+    return found
