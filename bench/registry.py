@@ -18,7 +18,14 @@ from typing import Any, ClassVar
 from django.core.management.base import CommandError
 from django.db import connection
 
-BENCHMARK_MODULES = ("bench.ingest", "bench.reevaluate", "bench.decisions", "bench.authoring", "bench.campaigns")
+BENCHMARK_MODULES = (
+    "bench.ingest",
+    "bench.reevaluate",
+    "bench.decisions",
+    "bench.authoring",
+    "bench.campaigns",
+    "bench.conflicts",
+)
 
 _registry: dict[str, type[Benchmark]] = {}
 

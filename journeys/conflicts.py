@@ -41,6 +41,7 @@ from membrane.models.principles import PrincipleVersion
 from membrane.stored_facts import LOCAL_TIME, customer_timezones, local_time_columns, stored_fact_columns
 
 from .arbitration import scheduled_campaigns, windows_overlap
+from .audiences import audience_q
 from .memberships import Pattern, audience_at, membership_patterns
 from .models import Campaign
 from .preview_store import preview_current
@@ -197,8 +198,12 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
     # A campaign's kept preview says how many of its audience are suppressed (what its page shows); the others
     # are counted in the pass.
     previewed = {} if at is not None else _previewed_suppressions(campaigns)
+    # The audience first: the database skips the verdict's CASE for the rows outside it.
     counted = {
-        f"s{c.pk}": suppressed_q(campaign=c, at=audience_at(c, at, now)) for c in campaigns if c.pk not in previewed
+        f"s{c.pk}": audience_q(expression=c.audience, at=audience_at(c, at, now))
+        & suppressed_q(campaign=c, at=audience_at(c, at, now))
+        for c in campaigns
+        if c.pk not in previewed
     }
     patterns = membership_patterns(campaigns=campaigns, at=at, flags=flags, counted=counted)
 

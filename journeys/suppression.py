@@ -10,13 +10,14 @@ holds deciding; none allows. Caps are left out, as in the preview: they count co
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.lookups import Exact
 
 from membrane.catalogue import fact_types_for
 from membrane.decisions.engine import ruleset_get
-from membrane.expressions import check, compile_sql
+from membrane.expressions import Checked, check, compile_sql
 from membrane.models.principles import PrincipleVersion
 from membrane.stored_facts import LOCAL_TIME, customer_timezones, local_time_columns, stored_fact_columns
 
@@ -38,9 +39,8 @@ def verdict_case(*, campaign: Campaign, at: dt.datetime) -> Case:
     columns.update({name: Value(key, output_field=CharField()) for name, key in interaction.items()})
     if any(name in LOCAL_TIME for p in ranked for name in p.facts):
         columns.update(local_time_columns(at=at, timezones=customer_timezones()))
-    types = fact_types_for("principle")
     verdict = Case(
-        *(When(compile_sql(check(conditions[p.version_id], types), columns), then=Value(p.effect)) for p in ranked),
+        *(When(compile_sql(_checked(conditions[p.version_id]), columns), then=Value(p.effect)) for p in ranked),
         default=Value("allow"),
         output_field=CharField(),
     )
@@ -48,6 +48,12 @@ def verdict_case(*, campaign: Campaign, at: dt.datetime) -> Case:
         consented = Q(**{f"customer__consent__{campaign.channel.key}": True})
         verdict = Case(When(consented, then=verdict), default=Value("suppress"), output_field=CharField())
     return verdict
+
+
+@functools.lru_cache(maxsize=1024)
+def _checked(condition: str) -> Checked:
+    # A published condition parsed once per process, not once per campaign that its scope covers.
+    return check(condition, fact_types_for("principle"))
 
 
 def suppressed_q(*, campaign: Campaign, at: dt.datetime) -> Q:
