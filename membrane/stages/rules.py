@@ -77,11 +77,13 @@ def time_offsets(rules: list[CompiledRule]) -> tuple[tuple[tuple[str, tuple[floa
     all are candidates, after the instants the fact counts from
     (FactDef.clock_from: `days_since_last_purchase` from purchases) and, for days_in_stage, after the
     start of the stage. Two day counts compared with each other can change order at any whole day
-    after any signal: then every day up to MAX_DAY_CONSTANT is one.
+    after any signal: then every day up to MAX_DAY_CONSTANT is one too, beside the other comparisons' own
+    (a `<= 0` flips a microsecond after its instant, which no whole day finds).
     """
     # 0 after the start: the customer's creation itself, from which one with no signal holds a stage.
     clocks: dict[str, set[float]] = {START: {0}}
     stage: set[float] = set()
+    every_day: set[float] = set()
     for rule in rules:
         for node in _walk(rule.checked.node):
             if isinstance(node, Fact):
@@ -100,13 +102,17 @@ def time_offsets(rules: list[CompiledRule]) -> tuple[tuple[tuple[str, tuple[floa
                     continue
                 constants = _day_constants(other)
                 if constants is None:
-                    every_day = tuple(range(MAX_DAY_CONSTANT + 1))
-                    return ((ANY_SIGNAL, every_day), (START, every_day)), every_day
+                    every_day = set(range(MAX_DAY_CONSTANT + 1))
+                    continue
                 if fact.name == STAGE_DAY_FACT:
                     stage.update(constants)
                     continue
                 for key in fact.clock_from or (ANY_SIGNAL,):
                     clocks.setdefault(key, set()).update(constants)
+    if every_day:
+        for key in (ANY_SIGNAL, START):
+            clocks.setdefault(key, set()).update(every_day)
+        stage.update(every_day)
     return tuple((key, tuple(sorted(offsets))) for key, offsets in sorted(clocks.items())), tuple(sorted(stage))
 
 
