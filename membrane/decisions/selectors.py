@@ -65,7 +65,8 @@ def _query(vendor: str) -> HotQuery:
     # when there is none), as an array per column (the aggregates of one grouping see the same rows in
     # the same order: the arrays line up), and the outbound contacts of the last CONTACTS_READ_DAYS
     # the caps count. Both are ranges of the (customer, occurred_at) index: the history before them
-    # is not read.
+    # is not read (the lower end one expression of the customer's row, so that it bounds the index scan
+    # rather than filtering every entry of the customer).
     quote = connection.ops.quote_name
     column = {name: quote(Signal._meta.get_field(name).column) for name in (*SIGNAL_COLUMNS, *CONTACT_COLUMNS)}
     occurred_at = column["occurred_at"]
@@ -77,8 +78,8 @@ def _query(vendor: str) -> HotQuery:
     return query.around(
         f"SELECT c.*, s.* FROM ({{query}}) AS c LEFT JOIN LATERAL (SELECT {', '.join(arrays)} "
         f"FROM {quote(Signal._meta.db_table)} WHERE {quote(Signal._meta.get_field('customer').column)} "
-        f"= c.{quote(Customer._meta.pk.column)} AND (c.checkpoint_as_of IS NULL OR {occurred_at} > "
-        f"LEAST(c.checkpoint_as_of, %s))) AS s ON true",
+        f"= c.{quote(Customer._meta.pk.column)} AND {occurred_at} > CASE WHEN c.checkpoint_as_of IS NULL "
+        f"THEN '-infinity'::timestamptz ELSE LEAST(c.checkpoint_as_of, %s) END) AS s ON true",
         names=(*(f"signals_{name}" for name in SIGNAL_COLUMNS), *(f"contacts_{name}" for name in CONTACT_COLUMNS)),
         after=(SignalKind.CONTACT.value, Direction.OUT.value, contacts_from) * len(CONTACT_COLUMNS) + (contacts_from,),
     )
