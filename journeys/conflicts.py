@@ -24,9 +24,10 @@ high from a quarter suppressed, medium from 5 %, else low; over a cap is high fr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -113,13 +114,13 @@ def _published_caps() -> list[tuple[CompiledPrinciple, str]]:
     return [(cap, conditions[cap.version_id]) for cap in sorted(caps, key=lambda p: p.version_id)]
 
 
-def _cap_q(condition: str, campaign: Campaign, at: dt.datetime) -> Q:
+def _cap_q(condition: str, campaign: Campaign, at: dt.datetime, timezones: Callable[[], Sequence[str]]) -> Q:
     """The cap's condition for this campaign's contacts (its interaction; local time at `at`)."""
     checked = check(condition, fact_types_for("principle"))
     columns = stored_fact_columns(at=at)
     columns.update({name: Value(getattr(campaign, name).key, output_field=CharField()) for name in INTERACTION})
     if any(name in LOCAL_TIME for name in checked.facts_read):
-        columns.update(local_time_columns(at=at, timezones=customer_timezones()))
+        columns.update(local_time_columns(at=at, timezones=timezones()))
     return compile_sql(checked, columns)
 
 
@@ -130,7 +131,9 @@ class _Cap:
     holds: dict[int, str]  # campaign id -> the flag column of the cap's condition for its contacts
 
 
-def _caps(campaigns: Sequence[Campaign], at: dt.datetime | None, flags: dict[str, Q]) -> list[_Cap]:
+def _caps(
+    campaigns: Sequence[Campaign], at: dt.datetime | None, flags: dict[str, Q], timezones: Callable[[], Sequence[str]]
+) -> list[_Cap]:
     now = timezone.now()
     caps = []
     for principle, condition in _published_caps():
@@ -147,7 +150,7 @@ def _caps(campaigns: Sequence[Campaign], at: dt.datetime | None, flags: dict[str
             # One column per cap, unless its condition reads the interaction (then one per campaign).
             name = f"k{principle.version_id}_{c.pk if reads_interaction else 0}"
             if name not in flags:
-                flags[name] = _cap_q(condition, c, audience_at(c, at, now))
+                flags[name] = _cap_q(condition, c, audience_at(c, at, now), timezones)
             holds[c.pk] = name
         caps.append(_Cap(principle, covered, holds))
     return caps
@@ -194,14 +197,16 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
         return []
     now = timezone.now()
     flags: dict[str, Q] = {}
-    caps = _caps(campaigns, at, flags)
+    # Read once, and only if a condition reads local time (a scan of the customers).
+    timezones = functools.cache(customer_timezones)
+    caps = _caps(campaigns, at, flags, timezones)
     # A campaign's kept preview says how many of its audience are suppressed (what its page shows); the others
     # are counted in the pass.
     previewed = {} if at is not None else _previewed_suppressions(campaigns)
     # The audience first: the database skips the verdict's CASE for the rows outside it.
     counted = {
         f"s{c.pk}": audience_q(expression=c.audience, at=audience_at(c, at, now))
-        & suppressed_q(campaign=c, at=audience_at(c, at, now))
+        & suppressed_q(campaign=c, at=audience_at(c, at, now), timezones=timezones)
         for c in campaigns
         if c.pk not in previewed
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable, Sequence
 
 from django.db.models import Case, CharField, Q, Value, When
 from django.db.models.lookups import Exact
@@ -26,9 +27,11 @@ from .models import Campaign
 DECIDING = ("allow", "suppress")
 
 
-def verdict_case(*, campaign: Campaign, at: dt.datetime) -> Case:
-    """ "allow" or "suppress" per stored facts row: what the decision API answers for this campaign's contact
-    at `at` (caps aside)."""
+def verdict_case(
+    *, campaign: Campaign, at: dt.datetime, timezones: Callable[[], Sequence[str]] = customer_timezones
+) -> Case:
+    """The verdict ("allow" or "suppress") per stored facts row: what the decision API answers for this
+    campaign's contact at `at` (caps aside)."""
     interaction = {"team": campaign.team.key, "category": campaign.category.key, "channel": campaign.channel.key}
     scoped, _ = ruleset_get().scoped(**interaction)
     ranked = [p for p in scoped if p.effect in DECIDING]
@@ -38,7 +41,7 @@ def verdict_case(*, campaign: Campaign, at: dt.datetime) -> Case:
     columns = stored_fact_columns(at=at)
     columns.update({name: Value(key, output_field=CharField()) for name, key in interaction.items()})
     if any(name in LOCAL_TIME for p in ranked for name in p.facts):
-        columns.update(local_time_columns(at=at, timezones=customer_timezones()))
+        columns.update(local_time_columns(at=at, timezones=timezones()))
     verdict = Case(
         *(When(compile_sql(_checked(conditions[p.version_id]), columns), then=Value(p.effect)) for p in ranked),
         default=Value("allow"),
@@ -56,6 +59,9 @@ def _checked(condition: str) -> Checked:
     return check(condition, fact_types_for("principle"))
 
 
-def suppressed_q(*, campaign: Campaign, at: dt.datetime) -> Q:
-    """The stored facts rows for whom the principles suppress this campaign's contact at `at`."""
-    return Q(Exact(verdict_case(campaign=campaign, at=at), Value("suppress")))
+def suppressed_q(
+    *, campaign: Campaign, at: dt.datetime, timezones: Callable[[], Sequence[str]] = customer_timezones
+) -> Q:
+    """The stored facts rows for whom the principles suppress this campaign's contact at `at`; `timezones` gives
+    the customers' timezones when a condition reads local time (a caller judging many campaigns reads them once)."""
+    return Q(Exact(verdict_case(campaign=campaign, at=at, timezones=timezones), Value("suppress")))
