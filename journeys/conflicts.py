@@ -204,12 +204,11 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
     # are counted in the pass.
     previewed = {} if at is not None else _previewed_suppressions(campaigns)
     # The audience first: the database skips the verdict's CASE for the rows outside it.
-    counted = {
-        f"s{c.pk}": audience_q(expression=c.audience, at=audience_at(c, at, now))
-        & suppressed_q(campaign=c, at=audience_at(c, at, now), timezones=timezones)
-        for c in campaigns
-        if c.pk not in previewed
-    }
+    counted = {}
+    for c in campaigns:
+        suppressed_members = None if c.pk in previewed else suppressed_q(campaign=c, at=audience_at(c, at, now))
+        if suppressed_members is not None:
+            counted[f"s{c.pk}"] = audience_q(expression=c.audience, at=audience_at(c, at, now)) & suppressed_members
     patterns = membership_patterns(campaigns=campaigns, at=at, flags=flags, counted=counted)
 
     audience: Counter[int] = Counter()
@@ -220,8 +219,7 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
     for pattern in patterns:
         for pk in pattern.targeted:
             audience[pk] += pattern.customers
-            if pk not in previewed:
-                suppressed[pk] += pattern.counts[f"s{pk}"]
+            suppressed[pk] += pattern.counts.get(f"s{pk}", 0)
         for a, b in overlapping:
             if a.pk in pattern.targeted and b.pk in pattern.targeted:
                 shared[(a.pk, b.pk)] += pattern.customers

@@ -21,6 +21,7 @@ yet is counted under "unevaluated".
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -37,7 +38,7 @@ from journeys.models import Campaign
 from membrane.catalogue import fact_types_for
 from membrane.decisions.engine import CompiledPrinciple, ruleset_get
 from membrane.decisions.reasons import explain
-from membrane.expressions import check, compile_sql
+from membrane.expressions import Checked, check, compile_sql
 from membrane.models.principles import PrincipleVersion
 from membrane.principles.impact_patterns import planned_for_wide_rows
 from membrane.stored_facts import LOCAL_TIME, customer_timezones, local_time_columns, stored_fact_columns
@@ -119,7 +120,8 @@ def preview_plan(*, campaign: Campaign) -> Plan:
     )
 
 
-def _columns(plan: Plan) -> dict:
+def plan_columns(plan: Plan) -> dict:
+    """The stored-fact columns the plan's conditions read at its time, with its interaction as constants."""
     c = plan.campaign
     columns = stored_fact_columns(at=plan.at, direct=True)
     columns.update(
@@ -132,12 +134,18 @@ def _columns(plan: Plan) -> dict:
     return columns
 
 
-def _decider(plan: Plan, columns: dict) -> Case:
-    """The code of what decides for each customer: the rule's steps 1, 2 and 4 as one CASE."""
-    types = fact_types_for("principle")
+@functools.lru_cache(maxsize=1024)
+def _checked(condition: str) -> Checked:
+    # A published condition parsed once per process: the conflicts judge many campaigns at once.
+    return check(condition, fact_types_for("principle"))
+
+
+def decider_case(plan: Plan, columns: dict) -> Case:
+    """The code of what decides for each customer: the rule's steps 1, 2 and 4 as one CASE (also the conflicts'
+    suppressed audiences, journeys.suppression)."""
     principles = Case(
         *(
-            When(compile_sql(check(condition, types), columns), then=Value(i))
+            When(compile_sql(_checked(condition), columns), then=Value(i))
             for i, condition in enumerate(plan.conditions)
         ),
         default=Value(NOTHING),
@@ -151,11 +159,11 @@ def _decider(plan: Plan, columns: dict) -> Case:
 
 def _audience(plan: Plan) -> QuerySet:
     """The audience's stored rows with each one's decider and stage (inside facts_standing_at)."""
-    columns = _columns(plan)
+    columns = plan_columns(plan)
     return (
         CustomerFacts.objects.order_by()
         .filter(audience_q(expression=plan.campaign.audience, at=plan.at))
-        .annotate(decider=_decider(plan, columns), stage_at=Coalesce(columns["stage"], Value(UNEVALUATED)))
+        .annotate(decider=decider_case(plan, columns), stage_at=Coalesce(columns["stage"], Value(UNEVALUATED)))
     )
 
 
@@ -210,7 +218,7 @@ def _principle_row(plan: Plan, code: int, n: int) -> dict:
 
 def _member_rows(plan: Plan, audience: QuerySet) -> QuerySet:
     """Per member: external id, decider, and the facts the reasons read (day counts as DaysSince gives them)."""
-    columns = _columns(plan)
+    columns = plan_columns(plan)
     read = {f"fact_{name}": columns[name] for name in plan.facts_read}
     return audience.annotate(**read).values_list("customer__external_id", "decider", *read)
 
