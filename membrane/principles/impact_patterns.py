@@ -17,12 +17,15 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
+from itertools import product
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Case, CharField, Count, F, Max, Min, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast
 
-from membrane.expressions import Checked, compile_sql
+import membrane.expressions.ast as ast
+from membrane.decisions.facts import WEEKDAYS
+from membrane.expressions import Checked, compile_python, compile_sql
 from membrane.stored_facts import (
     LOCAL_TIME,
     customer_timezones,
@@ -88,14 +91,31 @@ class Terms:
         term = (key, values)
         if term not in self.columns:
             local = any(name in LOCAL_TIME for name in checked.facts_read)
-            variants = sorted(set(self.variants().values())) if local else [None]
             self.columns[term] = {}
-            for variant in variants:
+            for variant, alike in (self._local_variants(checked) if local else {None: None}).items():
                 constants = dict(values)
-                if variant is not None:
-                    constants.update(local_hour=variant[0], weekday=variant[1])
+                if alike is not None:
+                    constants.update(local_hour=alike[0], weekday=alike[1])
                 self.columns[term][variant] = self._column(checked, constants)
         return term
+
+    def _local_variants(self, checked: Checked) -> dict[tuple[int, str], tuple[int, str]]:
+        """Each local (hour, weekday) a customer may be at -> the one whose column stands for it.
+
+        When the condition reads local time only by comparing it with literals, every hour of every
+        weekday is covered, those that answer each comparison alike sharing one column (`local_hour <
+        20`: two columns), and the customers' timezones need not be read (a scan of the customers table).
+        Otherwise one column per local time among the customers' timezones."""
+        atoms = _local_atoms(checked.node)
+        if atoms is None:
+            return {variant: variant for variant in sorted(set(self.variants().values()))}
+        answers = [compile_python(Checked(checked.source, atom, [], checked.facts)) for atom in atoms]
+        first: dict[tuple, tuple[int, str]] = {}
+        alike = {}
+        for variant in product(range(24), WEEKDAYS):
+            local = {"local_hour": variant[0], "weekday": variant[1]}
+            alike[variant] = first.setdefault(tuple(answer(local) for answer in answers), variant)
+        return alike
 
     def _column(self, checked: Checked, constants: dict) -> str:
         """The column of a condition with these constants; principles of one condition share it (over a
@@ -118,7 +138,7 @@ class Terms:
         against 1.7 s over a million customers)."""
         q = Q()
         for term in terms:
-            for name in self.columns[term].values():
+            for name in dict.fromkeys(self.columns[term].values()):
                 q |= self.conditions[name]
         return q
 
@@ -157,10 +177,10 @@ class Bits:
         column = dict(zip(terms.expressions, _bitsets(rows, len(terms.expressions)), strict=True))
         by_variant: dict[tuple[int, str], int] = {}
         if TIMEZONE in index:
-            variants = terms.variants()
+            at = index[TIMEZONE]
+            variants = {name: local_at(at=terms.at, timezone_name=name) for name in {row[at] for row in rows}}
             for i, row in enumerate(rows):
-                name = row[index[TIMEZONE]]
-                variant = variants.get(name) or local_at(at=terms.at, timezone_name=name)
+                variant = variants[row[at]]
                 by_variant[variant] = by_variant.get(variant, 0) | (1 << i)
         self.term: dict[tuple, int] = {}
         for term, names in terms.columns.items():
@@ -183,6 +203,25 @@ class Bits:
 
 
 _DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+
+
+def _local_atoms(node: ast.Node) -> list[ast.Compare] | None:
+    """The comparisons of local time with literals in a condition; None if it reads local time otherwise."""
+    atoms, pending = [], [node]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Fact) and node.name in LOCAL_TIME:
+            return None
+        if isinstance(node, ast.Compare):
+            sides = (node.left, node.right)
+            local = [side for side in sides if isinstance(side, ast.Fact) and side.name in LOCAL_TIME]
+            if local:
+                if not all(side in local or isinstance(side, (ast.Literal, ast.ListLiteral)) for side in sides):
+                    return None
+                atoms.append(node)
+                continue
+        pending.extend(ast.children(node))
+    return atoms
 
 
 def _bitsets(rows: list[tuple], columns: int) -> list[int]:
