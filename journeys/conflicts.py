@@ -11,9 +11,10 @@
   A campaign's touches are taken as spread evenly over its window, a part of a touch counting as one; the
   windows tried start at each covered campaign's start. The cap's condition must hold for the customer.
 
-Every audience, every campaign's suppression and every cap's condition is a boolean column over the stored
-facts, and ONE `GROUP BY` gives each pattern of them with its count (journeys.memberships); every campaign
-pair, every cap and every campaign's suppressed members are then counted from the patterns in Python.
+Every audience and every cap's condition is a boolean column over the stored facts, and ONE `GROUP BY` gives
+each pattern of them with its count (journeys.memberships) and, per distinct verdict of the campaigns
+(journeys.suppression.verdict_key), how many of its customers are suppressed; every campaign pair, every cap
+and every campaign's suppressed members are then counted from the patterns in Python.
 
 Severity says how much of the smaller audience a conflict touches: overlap is high on the same channel with
 at least half of it shared, medium on the same channel or half shared, else low; a suppressed audience is
@@ -42,11 +43,10 @@ from membrane.models.principles import PrincipleVersion
 from membrane.stored_facts import LOCAL_TIME, customer_timezones, local_time_columns, stored_fact_columns
 
 from .arbitration import scheduled_campaigns, windows_overlap
-from .audiences import audience_q
 from .memberships import Pattern, audience_at, membership_patterns
 from .models import Campaign
 from .preview_store import preview_current
-from .suppression import suppressed_q
+from .suppression import suppressed_q, suppression_plan, verdict_key
 
 KINDS = ("overlap", "suppressed_audience", "over_cap")
 SEVERITIES = ("high", "medium", "low")
@@ -203,12 +203,18 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
     # A campaign's kept preview says how many of its audience are suppressed (what its page shows); the others
     # are counted in the pass.
     previewed = {} if at is not None else _previewed_suppressions(campaigns)
-    # The audience first: the database skips the verdict's CASE for the rows outside it.
-    counted = {}
+    # Each distinct verdict counted per pattern once (campaigns that cannot differ share it), not a column of
+    # the pattern: that would split the patterns.
+    verdict_of: dict[int, str] = {}
+    counted: dict[str, Q] = {}
+    by_key: dict[tuple, str] = {}
     for c in campaigns:
-        suppressed_members = None if c.pk in previewed else suppressed_q(campaign=c, at=audience_at(c, at, now))
-        if suppressed_members is not None:
-            counted[f"s{c.pk}"] = audience_q(expression=c.audience, at=audience_at(c, at, now)) & suppressed_members
+        plan = None if c.pk in previewed else suppression_plan(campaign=c, at=audience_at(c, at, now))
+        if plan is not None:
+            name = by_key.setdefault(verdict_key(plan), f"v{len(by_key)}")
+            if name not in counted:
+                counted[name] = suppressed_q(plan)
+            verdict_of[c.pk] = name
     patterns = membership_patterns(campaigns=campaigns, at=at, flags=flags, counted=counted)
 
     audience: Counter[int] = Counter()
@@ -219,7 +225,8 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
     for pattern in patterns:
         for pk in pattern.targeted:
             audience[pk] += pattern.customers
-            suppressed[pk] += pattern.counts.get(f"s{pk}", 0)
+            if pk in verdict_of:
+                suppressed[pk] += pattern.counts[verdict_of[pk]]
         for a, b in overlapping:
             if a.pk in pattern.targeted and b.pk in pattern.targeted:
                 shared[(a.pk, b.pk)] += pattern.customers
