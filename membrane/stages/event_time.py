@@ -31,6 +31,7 @@ from cxcore.services import customer_changes_take
 from membrane.models import CustomerStage
 
 from .clock import clock_horizon, clock_kinds, next_instant
+from .facts import days_in_stage
 from .from_checkpoint import checkpoints_going_on, noted_annotations, noted_following, read_from
 from .history import (
     Cursor,
@@ -125,7 +126,7 @@ def _replay_customer(
         facts.update(
             stage=cursor.stage,
             previous_stage=cursor.previous,
-            days_in_stage=None if cursor.since is None else (point - cursor.since) // DAY,
+            days_in_stage=days_in_stage(cursor.since, point),
         )
         stage = ruleset.stage_for(facts)
         if stage == cursor.stage:

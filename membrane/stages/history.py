@@ -21,7 +21,7 @@ from cxcore.facts.fold_state import CheckpointRow, checkpoints_store
 from cxcore.models import Customer, CustomerFacts
 from membrane.models import CustomerStage, StageTransition
 
-DAY = dt.timedelta(days=1)
+from .facts import days_in_stage
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Cursor:
     def state_at(self, at: dt.datetime, default_stage: str) -> StageState:
         if self.stage is None:
             return StageState(default_stage, None, None, None)
-        return StageState(self.stage, self.since, self.previous, (at - self.since) // DAY)
+        return StageState(self.stage, self.since, self.previous, days_in_stage(self.since, at))
 
 
 class StageRow(NamedTuple):

@@ -41,12 +41,6 @@ MORE_THAN_THREE_DAYS = [
     ("at_risk", 'stage == "at_risk" or (stage == "crisis" and days_in_stage > 3)'),
     ("crisis", "open_tickets > 0"),
 ]
-# The engine engineer's event_time.py and history.py still count days_in_stage as whole days ((at - since) // DAY):
-# the exact duration is membrane.stages.facts.days_in_stage(since, at). Strict: this fails as soon as they use it.
-STAGE_DAYS_WHOLE_IN_EVENT_TIME = pytest.mark.xfail(
-    strict=True,
-    reason="event_time.py / history.py count days_in_stage with (at - since) // DAY, not stages.facts.days_in_stage",
-)
 
 
 def _in_crisis(external_id: str, opened: dt.datetime) -> Customer:
@@ -94,7 +88,6 @@ def test_event_time_moves_when_a_day_count_passes_its_constant_not_a_day_later(c
     assert _transitions(customer) == [(OPENED, None, "crisis"), (OPENED + flips, "crisis", "at_risk")]
 
 
-@STAGE_DAYS_WHOLE_IN_EVENT_TIME
 def test_event_time_leaves_crisis_just_after_three_days_in_it():
     publish_rules(MORE_THAN_THREE_DAYS, default="active")
     customer = _in_crisis("m", OPENED)
@@ -152,7 +145,6 @@ def test_the_decision_api_counts_an_open_ticket_for_more_than_three_days(api, ma
     assert answer["facts"]["days_since_oldest_open_ticket"] == 3
 
 
-@STAGE_DAYS_WHOLE_IN_EVENT_TIME
 def test_the_decision_api_offers_the_free_service_after_three_days_and_ten_hours_in_crisis(api, make_token):
     # The reference principle: 'stage == "crisis" and days_in_stage > 3' prescribes a free service.
     _in_crisis("m", OPENED)
