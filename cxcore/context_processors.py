@@ -1,4 +1,4 @@
-"""The console's navigation, shown to every logged-in user: the sections the apps registered (cxcore.navigation)."""
+"""The console's navigation: the sections the apps registered (cxcore.navigation) for the logged-in user's role."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from django.urls import reverse
 from .navigation import nav_items
 
 
-def _nav_items(path: str) -> list[dict]:
+def _nav_items(path: str, user) -> list[dict]:
     items = []
     for item in nav_items():
+        if not item.shown_to(user):
+            continue
         url = reverse(item.name)
         # A section owns every page below its URL (/customers/C1/ lights "Customers"); the
         # dashboard lives at "/" and so only owns "/" itself.
@@ -20,4 +22,6 @@ def _nav_items(path: str) -> list[dict]:
 
 
 def navigation(request: HttpRequest) -> dict:
-    return {"nav_items": _nav_items(request.path)}
+    if not request.user.is_authenticated:
+        return {"nav_items": []}
+    return {"nav_items": _nav_items(request.path, request.user)}

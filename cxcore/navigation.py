@@ -12,14 +12,20 @@ class NavItem:
     label: str
     # Sections are listed by it, apps apart: each app leaves gaps so another's sections fit between.
     order: int
+    # The roles the section is for (cxcore.models.Role values); empty: every logged-in user. The pages check
+    # again: hiding a section only spares a role the pages it has no business with.
+    roles: tuple[str, ...] = ()
+
+    def shown_to(self, user) -> bool:
+        return not self.roles or user.has_role(*self.roles)
 
 
 _items: dict[str, NavItem] = {}
 
 
-def nav_item(*, name: str, label: str, order: int) -> None:
+def nav_item(*, name: str, label: str, order: int, roles: tuple[str, ...] = ()) -> None:
     """Register a section; registering the same URL name again replaces it, so a reloaded app adds nothing."""
-    _items[name] = NavItem(name=name, label=label, order=order)
+    _items[name] = NavItem(name=name, label=label, order=order, roles=tuple(roles))
 
 
 def nav_items() -> list[NavItem]:

@@ -9,8 +9,8 @@ from django.urls import reverse
 from cxcore.factories import CustomerFactory, SignalFactory
 
 
-def test_the_navigation_lists_every_apps_sections_in_order(client, agent):
-    client.force_login(agent)
+def test_the_navigation_lists_every_apps_sections_in_order(client, marketer):
+    client.force_login(marketer)
 
     items = client.get(reverse("dashboard")).context["nav_items"]
 

@@ -21,7 +21,13 @@ def console_user(request, db):
 
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_opens_for_every_role_in_the_layout(client, console_user, name):
+    """Each section a role's navigation shows opens for it; the others are not in its navigation."""
     client.force_login(console_user)
+    shown = [item.name for item in nav_items() if item.shown_to(console_user)]
+    if name not in shown:
+        html = client.get(reverse("dashboard")).content.decode()
+        assert f'href="{reverse(name)}"' not in html
+        return
 
     response = client.get(reverse(name))
 
@@ -30,6 +36,15 @@ def test_every_page_opens_for_every_role_in_the_layout(client, console_user, nam
     assert console_user.role_label in html
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
     assert html.count('class="active" aria-current="page"') == 1
+
+
+def test_an_agent_has_no_campaigns_or_conflicts_in_the_navigation(client, agent, marketer):
+    client.force_login(agent)
+    agent_sections = [item.name for item in nav_items() if item.shown_to(agent)]
+    assert "campaigns" not in agent_sections and "conflicts" not in agent_sections
+    assert "actions" in agent_sections
+    assert client.get(reverse("conflicts")).status_code == 403
+    assert {"campaigns", "conflicts"} <= {item.name for item in nav_items() if item.shown_to(marketer)}
 
 
 def test_the_top_bar_names_the_user_team_and_role(client, marketer):
