@@ -8,15 +8,14 @@ the "days since" facts and days_in_stage are counted to `at` either way.
 Both stored rows are keyed by the customer's id, so the stage joins the facts directly through
 `STORED_STAGE`, a relation membrane adds to CustomerFacts when it loads (cxcore knows nothing of stages):
 over a million customers, going through the customers table as well doubles the cost of the scan. What
-only the customers table holds (consent, timezone) can then be read per row of a filtered result
-(`customer_column`).
+only the customers table holds (consent, timezone) can then be joined for the rows a filter keeps.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import DO_NOTHING, Case, CharField, ForeignObject, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import DO_NOTHING, Case, CharField, ForeignObject, IntegerField, Value, When
 
 from cxcore.facts.selectors import fact_expressions
 from cxcore.models import Customer, CustomerFacts
@@ -74,14 +73,6 @@ def local_time_columns(*, at: dt.datetime, timezones) -> dict:
         ]
         columns[fact] = Case(*branches, default=Value(utc[n]), output_field=output)
     return columns
-
-
-def customer_column(name: str, output_field) -> Subquery:
-    """A column of the customer of a CustomerFacts row, read per row of the result (cheaper than joining the
-    customers table when a filter keeps a few rows of many)."""
-    return Subquery(
-        Customer.objects.filter(pk=OuterRef("customer_id")).order_by().values(name)[:1], output_field=output_field
-    )
 
 
 def customer_timezones() -> list[str]:

@@ -1,10 +1,15 @@
 """The impact preview's one GROUP BY and its patterns, decided all at once as bitsets (see impact.py).
 
-Each condition that can matter is a boolean column: one per principle and values of the interaction
-facts it reads (team, category, channel), and, for a condition reading local_hour or weekday, one per
-distinct local (hour, weekday) among the customers' timezones, the customer's own picked afterwards by
-the pattern's timezone. The customer's timezone and consent are joined for the rows the WHERE keeps
-(a few of many: the customers whose principle's old or new condition holds), looked up by id.
+Each condition that can matter is a boolean column: one per condition and values of the interaction
+facts it reads (team, category, channel), principles of one condition sharing it, and, for a condition
+reading local_hour or weekday, one per local (hour, weekday) that answers it differently, the customer's
+own picked afterwards by the pattern's timezone. The WHERE is the principle's old and new conditions
+themselves (the planner reads only what they name, in parallel); the customer's timezone and consent
+are joined for the rows it keeps (a few of many), looked up by id.
+
+Over a million customers (bench authoring, the machine shared): the statement went from 3.2 s to about
+1 s, beside a bare count of the same rows of 0.2-0.3 s; JIT, sorting and a spilling hash were the
+earlier costs (planned_for_wide_rows), the day counts' arithmetic is not one (it runs on the kept rows).
 
 A pattern is a distinct row of those columns with its count and its first and last customer id. A
 column becomes an integer whose bit i says whether it holds for pattern i, so the decision rule walks
