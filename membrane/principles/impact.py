@@ -219,9 +219,10 @@ def _changes(plans, bits: Bits, rows: list[tuple]) -> list[dict]:
                 "suppress_to_allow": sum(rows[i][n] for i in indices(to_allow)),
             }
         )
-        # The examples come from the largest patterns that change: two ids each (its first and last customer).
+        # The examples come from the largest patterns that change: two ids each (its first and last customer);
+        # among patterns of one size the lowest ids first, whatever order the hash returned them in.
         picked = []
-        for i in heapq.nlargest(EXAMPLES, indices(to_suppress | to_allow), key=lambda i: rows[i][n]):
+        for i in heapq.nlargest(EXAMPLES, indices(to_suppress | to_allow), key=lambda i: (rows[i][n], -rows[i][first])):
             picked.extend(dict.fromkeys((rows[i][first], rows[i][last])))
         wanted[(category, channel)] = picked[:EXAMPLES]
     external = dict(
