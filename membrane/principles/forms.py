@@ -20,8 +20,6 @@ from .schemas import version_fields_check
 from .tests_runner import INTERACTION_KEYS
 
 SCOPE_FIELDS = ("categories", "channels", "teams")
-# Paths under the principle's routes that a slug would shadow.
-RESERVED_SLUGS = frozenset({"new", "review", "editor"})
 
 
 def _vocabulary(model) -> list[tuple[str, str]]:
@@ -61,12 +59,6 @@ class PrincipleForm(forms.Form):
         # The fields the examples' outcomes depend on: the page reruns them when one changes.
         for name in (*SCOPE_FIELDS, "effect"):
             self.fields[name].widget.attrs["data-live"] = ""
-
-    def clean_slug(self) -> str:
-        slug = self.cleaned_data["slug"]
-        if slug in RESERVED_SLUGS:
-            raise forms.ValidationError(f"'{slug}' names a page of the console; choose another slug")
-        return slug
 
     def clean_condition(self) -> str:
         # A browser sends a textarea's line breaks as CRLF but counts them as one character in the page:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
@@ -36,6 +36,10 @@ EDITABLE_FIELDS = (
     "examples",
     "change_note",
 )
+
+
+# Paths under the principles' routes that a principle's slug would shadow (membrane/principles/urls.py).
+RESERVED_SLUGS = frozenset({"new", "review", "editor"})
 
 
 class PrincipleError(Exception):
@@ -131,6 +135,8 @@ def principle_fields_check(*, slug, title, rationale) -> dict[str, str]:
         except ValidationError:
             errors["slug"] = "letters, digits, hyphens and underscores only"
         else:
+            if slug in RESERVED_SLUGS:
+                errors["slug"] = f"'{slug}' names a page of the console; choose another slug"
             if Principle.objects.filter(slug=slug).exists():
                 errors["slug"] = f"a principle '{slug}' already exists"
     return errors
@@ -175,12 +181,16 @@ def principle_create(
     errors.update(version_errors)
     if errors:
         raise InvalidVersion(errors)
-    with transaction.atomic():
-        principle = Principle.objects.create(slug=slug, title=title, rationale=rationale, team=team)
-        version = PrincipleVersion.objects.create(
-            principle=principle, number=1, author=actor, updated_by=actor, **fields
-        )
-        _audit(version, actor, AuditAction.CREATE)
+    try:
+        with transaction.atomic():
+            principle = Principle.objects.create(slug=slug, title=title, rationale=rationale, team=team)
+            version = PrincipleVersion.objects.create(
+                principle=principle, number=1, author=actor, updated_by=actor, **fields
+            )
+            _audit(version, actor, AuditAction.CREATE)
+    except IntegrityError:
+        # Another manager created the same slug between the check and the insert.
+        raise InvalidVersion({"slug": f"a principle '{slug}' already exists"}) from None
     return version
 
 

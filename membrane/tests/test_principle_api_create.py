@@ -4,6 +4,7 @@ field (a condition's problems with line, column and suggestion) and stores nothi
 from __future__ import annotations
 
 from membrane.models.principles import Principle, PrincipleAudit, PrincipleVersion
+from membrane.principles import services
 from membrane.tests.principle_api_support import URL, Console, principle_body
 
 
@@ -105,3 +106,23 @@ def test_a_body_that_is_not_an_object_is_a_400(cx_manager):
     assert console.post(URL, ["slug"]).status_code == 400
     response = console.client.post(URL, "{not json", content_type="application/json")
     assert response.status_code == 400 and "Malformed JSON" in response.json()["detail"]
+
+
+def test_a_slug_that_names_a_page_of_the_console_is_refused(cx_manager):
+    # /principles/review/ is the review queue: a principle with that slug could never be opened.
+    for slug in ("new", "review", "editor"):
+        response = Console(cx_manager).post(URL, principle_body(slug=slug))
+
+        assert response.status_code == 400
+        assert {error["field"] for error in response.json()["errors"]} == {"slug"}
+    assert not Principle.objects.filter(slug__in=["new", "review", "editor"]).exists()
+
+
+def test_a_slug_taken_between_the_check_and_the_insert_is_a_400_not_a_500(cx_manager, monkeypatch):
+    # The check runs before another manager's insert commits: the database's unique constraint decides.
+    monkeypatch.setattr(services, "principle_fields_check", lambda **fields: {})
+    response = Console(cx_manager).post(URL, principle_body(slug="no-offers-in-crisis"))
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "slug"
+    assert Principle.objects.filter(slug="no-offers-in-crisis").count() == 1
