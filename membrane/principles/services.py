@@ -14,6 +14,7 @@ from django.utils import timezone
 from cxcore.models import Role, Team
 from cxcore.schemas import FieldError, text
 from membrane.decisions.engine import ruleset_invalidate
+from membrane.four_eyes import ReviewRefused, reviewer_require
 from membrane.models.principles import (
     AuditAction,
     Principle,
@@ -315,17 +316,10 @@ def _changed_by(version: PrincipleVersion, actor) -> bool:
 
 def _require_reviewer(version: PrincipleVersion, actor, doing: str) -> None:
     _require_manager(actor, doing)
-    if _changed_by(version, actor):
-        raise NotAllowed(
-            "Nobody reviews their own version, nor one they edited: a CX manager of another team who did not"
-            " change it must."
-        )
-    # The CX manager role itself: a superuser's blanket has_role does not make them a reviewer.
-    if not actor.groups.filter(name=Role.CX_MANAGER).exists():
-        raise NotAllowed("Only a CX manager of another team than the author's can review a version.")
-    author_team = version.author.team_id if version.author else None
-    if actor.team_id is None or actor.team_id == author_team:
-        raise NotAllowed("A CX manager of another team than the author's must review this version.")
+    try:
+        reviewer_require(actor=actor, author=version.author, changed_it=_changed_by(version, actor))
+    except ReviewRefused as refused:
+        raise NotAllowed(str(refused)) from None
 
 
 def principle_version_approve(*, version: PrincipleVersion, actor) -> PrincipleVersion:
