@@ -15,9 +15,6 @@
     var exampleTemplate = document.getElementById("example-template");
     var empty = document.getElementById("examples-empty");
     var added = 0;
-    // Where a fact clicked in the panel goes: the condition last written in, at its caret as last left.
-    var current = form.querySelector("[data-condition]");
-    var caret = null;
 
     function locked() {
       return Boolean(form.querySelector("fieldset[disabled]"));
@@ -29,11 +26,6 @@
 
     function mirrorOf(textarea) {
       return document.getElementById("mirror-" + textarea.id.replace(/^cond-/, ""));
-    }
-
-    function remember(textarea) {
-      current = textarea;
-      caret = textarea.selectionEnd;
     }
 
     // A condition's box grows with its text, so a long rule is read whole on a phone (the mirror follows: inset 0).
@@ -49,61 +41,18 @@
 
     form.addEventListener("input", function (event) {
       var target = event.target;
-      if (target.hasAttribute("data-condition")) {
-        remember(target);
-        fit(target);
-      }
+      if (target.hasAttribute("data-condition")) fit(target);
       if (target.closest("[data-live]")) recheck();
     });
-    ["keyup", "click", "select", "focusin"].forEach(function (name) {
-      form.addEventListener(name, function (event) {
-        if (event.target.hasAttribute && event.target.hasAttribute("data-condition")) remember(event.target);
-      });
+
+    // Facts go into the condition last written in; a fix into the condition it was found in.
+    var editor = ConditionEditor.attach(form, {
+      recheck: recheck,
+      mirrorOf: mirrorOf,
+      locked: locked,
+      followFocus: true,
+      fixTarget: function (button) { return document.getElementById(button.dataset.for); },
     });
-    // The underlining copy scrolls with the text it lies under (scroll does not bubble: capture it).
-    form.addEventListener("scroll", function (event) {
-      var target = event.target;
-      if (!target.hasAttribute || !target.hasAttribute("data-condition")) return;
-      var mirror = mirrorOf(target);
-      if (mirror) {
-        mirror.scrollTop = target.scrollTop;
-        mirror.scrollLeft = target.scrollLeft;
-      }
-    }, true);
-
-    function edited(textarea) {
-      textarea.focus();
-      textarea.dispatchEvent(new Event("input", { bubbles: true }));
-      remember(textarea);
-    }
-
-    function insertFact(name) {
-      if (!current || locked()) return;
-      var value = current.value;
-      var at = caret === null ? value.length : Math.min(caret, value.length);
-      var end = at;
-      if (caret !== null && current.selectionStart !== current.selectionEnd && current.selectionEnd === at) {
-        at = current.selectionStart;
-      }
-      var before = value.slice(0, at);
-      var after = value.slice(end);
-      var text = name;
-      if (before && !/[\s(\[]$/.test(before)) text = " " + text;
-      if (after && !/^[\s)\],]/.test(after)) text += " ";
-      current.setRangeText(text, at, end, "end");
-      edited(current);
-    }
-
-    function applyFix(button) {
-      var textarea = document.getElementById(button.dataset.for);
-      if (!textarea) return;
-      var start = Number(button.dataset.start);
-      var end = Number(button.dataset.end);
-      // The text may have changed since the check: fix only what the problem was about.
-      if (textarea.value.slice(start, end) !== button.dataset.replaced) return recheck();
-      textarea.setRangeText(button.dataset.replacement, start, end, "end");
-      edited(textarea);
-    }
 
     function newKey(prefix) {
       added += 1;
@@ -123,10 +72,6 @@
 
     document.addEventListener("click", function (event) {
       var target = event.target;
-      var fix = target.closest("[data-fix]");
-      if (fix) return applyFix(fix);
-      var fact = target.closest("[data-insert]");
-      if (fact) return insertFact(fact.dataset.insert);
       if (locked()) return;
       var move = target.closest("[data-move]");
       if (move) {
@@ -140,7 +85,7 @@
       }
       if (target.closest("[data-remove-rule]")) {
         var removed = target.closest("li");
-        if (current && removed.contains(current)) current = null;
+        editor.forget(removed);
         removed.remove();
         return recheck();
       }
@@ -149,7 +94,7 @@
         var textarea = rule.querySelector("[data-condition]");
         fit(textarea);
         textarea.focus();
-        remember(textarea);
+        editor.remember(textarea);
         return recheck();
       }
       if (target.closest("[data-remove-example]")) {
@@ -164,29 +109,6 @@
         return recheck();
       }
     });
-
-    // A browser that restores what was typed (Back, reload) leaves the server's underlining copies behind.
-    var stale = Array.prototype.some.call(form.querySelectorAll("[data-condition]"), function (textarea) {
-      var mirror = mirrorOf(textarea);
-      return textarea.value.trim() && mirror && textarea.value !== mirror.textContent;
-    });
-    if (stale) recheck();
-
-    var filter = document.getElementById("fact-filter");
-    var none = document.getElementById("fact-none");
-    if (filter) {
-      filter.addEventListener("input", function () {
-        var words = filter.value.toLowerCase().trim().split(/\s+/).filter(Boolean);
-        var shown = 0;
-        document.querySelectorAll(".fact-list li").forEach(function (item) {
-          var text = item.dataset.search;
-          var match = words.every(function (word) { return text.indexOf(word) !== -1; });
-          item.hidden = !match;
-          if (match) shown += 1;
-        });
-        if (none) none.hidden = shown > 0;
-      });
-    }
   }
 
   if (document.readyState === "loading") {
