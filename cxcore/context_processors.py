@@ -21,7 +21,17 @@ def _nav_items(path: str, user) -> list[dict]:
     return items
 
 
+class _NoRole:
+    """Who the navigation is for when the user cannot be read (the 500 page renders after any failure, the
+    session's included): the sections every role has."""
+
+    def has_role(self, *roles: str) -> bool:
+        return False
+
+
 def navigation(request: HttpRequest) -> dict:
-    if not request.user.is_authenticated:
-        return {"nav_items": []}
-    return {"nav_items": _nav_items(request.path, request.user)}
+    try:
+        user = request.user if request.user.is_authenticated else _NoRole()
+    except Exception:  # noqa: BLE001 - the error page must render whatever failed before it
+        user = _NoRole()
+    return {"nav_items": _nav_items(request.path, user)}
