@@ -2,9 +2,10 @@
 
 Mark (marketing_devices) types an audience with a typo, sees the error and its suggestion, fixes it with one
 click, sees the live count, saves and schedules the campaign. Its preview runs as a task: the page shows the
-progress while no worker has taken it, the test then does what the worker would (runs the task), and the
-polling page shows the counts and the chart. The board shows the conflict with marketing_services' campaign,
-linked to both previews, and the CSV holds every audience member with a verdict, decided_by and reason.
+progress while no worker has taken it (0%) and once one has (5%): the test does the worker's part, running the
+queued task itself, as no worker runs here; the polling page then shows the counts and the chart. The board
+shows the conflict with marketing_services' campaign, linked to both previews, and the CSV holds every audience
+member with a verdict, decided_by and reason.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ class _Broker:
 
     def send_task(self, name: str, args: list) -> None:
         self.sent.append((name, args))
+
+
+def _phone_width(page, name: str) -> None:
+    """At a phone's width the page fits (nothing scrolls sideways); back to the desktop width after."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)  # the charts redraw to the new width
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.watch.screenshot(name)
+    page.set_viewport_size(size)
 
 
 def test_a_marketer_plans_previews_meets_the_conflict_and_downloads_the_csv(page, log_in, monkeypatch, tmp_path):
@@ -117,8 +128,19 @@ def test_a_marketer_plans_previews_meets_the_conflict_and_downloads_the_csv(page
     page.wait_for_timeout(2500)
     assert progress.is_visible() and len(broker.sent) == 1
 
-    # The worker's part, then the polling page shows the result.
+    # The worker's part, run here: once it has taken the preview (5%) and before it computes, the polling page
+    # shows that progress; then it computes and the page shows the result.
+    compute = preview_store.preview_compute
+    seen_while_running: list[str | None] = []
+
+    def compute_once_the_page_saw_progress(**kwargs):
+        expect(progress).to_have_attribute("value", "5")
+        seen_while_running.append(progress.get_attribute("value"))
+        return compute(**kwargs)
+
+    monkeypatch.setattr(preview_store, "preview_compute", compute_once_the_page_saw_progress)
     campaign_preview(*broker.sent[0][1])
+    assert seen_while_running == ["5"]
     counts = page.locator("[data-testid=preview-counts]")
     counts.wait_for(timeout=15_000)
     preview.refresh_from_db()
@@ -131,6 +153,7 @@ def test_a_marketer_plans_previews_meets_the_conflict_and_downloads_the_csv(page
     stage_rows = page.locator("[data-testid=by-stage] tbody tr")
     expect(stage_rows).to_have_count(len(result["by_stage"]))
     page.watch.screenshot("marketer-flow-preview")
+    _phone_width(page, "marketer-flow-preview-390")
 
     # The conflict with marketing_services' campaign, linked to both previews.
     page.goto("/conflicts/")
@@ -144,6 +167,7 @@ def test_a_marketer_plans_previews_meets_the_conflict_and_downloads_the_csv(page
     links = {link.get_attribute("href") for link in both.first.locator("[data-testid=preview-link]").all()}
     assert links == {f"/campaigns/{devices.pk}/preview/", f"/campaigns/{services.pk}/preview/"}
     page.watch.screenshot("marketer-flow-conflicts")
+    _phone_width(page, "marketer-flow-conflicts-390")
     both.first.locator("[data-testid=preview-link]", has_text=devices.name).click()
     page.wait_for_url(f"**/campaigns/{devices.pk}/preview/")
 
