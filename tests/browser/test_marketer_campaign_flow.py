@@ -152,6 +152,12 @@ def test_a_marketer_plans_previews_meets_the_conflict_and_downloads_the_csv(page
     page.watch.wait_for("[data-chart=stacked] .main-svg")
     stage_rows = page.locator("[data-testid=by-stage] tbody tr")
     expect(stage_rows).to_have_count(len(result["by_stage"]))
+    # Kept: a reload shows the same result at once, and queues nothing new.
+    page.reload()
+    page.watch.wait_for("[data-testid=preview-counts]")
+    assert page.locator("[data-testid=allowed]").inner_text() == str(result["allowed"])
+    assert len(broker.sent) == 1 and CampaignPreview.objects.filter(campaign=devices).count() == 1
+    page.watch.wait_for("[data-chart=stacked] .main-svg")
     page.watch.screenshot("marketer-flow-preview")
     _phone_width(page, "marketer-flow-preview-390")
 
