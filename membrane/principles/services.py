@@ -23,8 +23,16 @@ from membrane.models.principles import (
     VersionStatus,
 )
 
+from .errors import (  # noqa: F401 - callers name the refusals through the services they call
+    ConflictError,
+    ExamplesFailing,
+    InvalidTransition,
+    InvalidVersion,
+    NotAllowed,
+    PrincipleError,
+)
 from .schemas import version_fields_check
-from .tests_runner import ExampleResult, examples_failures_text, examples_run
+from .tests_runner import examples_failures_text, examples_run
 
 EDITABLE_FIELDS = (
     "categories",
@@ -41,43 +49,6 @@ EDITABLE_FIELDS = (
 
 # Paths under the principles' routes that a principle's slug would shadow (membrane/principles/urls.py).
 RESERVED_SLUGS = frozenset({"new", "review", "editor"})
-
-
-class PrincipleError(Exception):
-    """A lifecycle step was refused; the message says why in words a CX manager understands."""
-
-
-class NotAllowed(PrincipleError):
-    pass
-
-
-class ConflictError(PrincipleError):
-    """An edit made on a stale copy: who saved since, when, and the audit rows of what changed since the copy
-    (an edit's comment names the fields it changed)."""
-
-    def __init__(self, message: str, *, saved_by: str, saved_at, changes: list[PrincipleAudit]):
-        super().__init__(message)
-        self.saved_by = saved_by
-        self.saved_at = saved_at
-        self.changes = changes
-
-
-class InvalidTransition(PrincipleError):
-    pass
-
-
-class ExamplesFailing(InvalidTransition):
-    """Publishing refused because examples fail; `failing` names each with what it expected and got."""
-
-    def __init__(self, message: str, *, failing: list[ExampleResult]):
-        super().__init__(message)
-        self.failing = failing
-
-
-class InvalidVersion(PrincipleError):
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
 
 
 def _require_manager(actor, doing: str) -> None:

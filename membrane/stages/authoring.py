@@ -24,7 +24,7 @@ from membrane.four_eyes import ReviewRefused, reviewer_require
 from membrane.models import StageDefinition, StageRule, StageRuleSet, StageRuleSetAudit
 from membrane.models.principles import AuditAction
 from membrane.models.stages import RuleSetStatus
-from membrane.principles.services import ConflictError, InvalidTransition, InvalidVersion, NotAllowed
+from membrane.principles.errors import ConflictError, InvalidTransition, InvalidVersion, NotAllowed
 from membrane.principles.tests_runner import fact_values_parser
 from membrane.runs.services import evaluation_run_queue
 
