@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 
 from cxcore.factories import make_user
 from cxcore.models import ApiToken
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_counters():
+    """Rate limits and login failures are counted in the cache, which outlives a test's database: ids
+    reused by the next test would inherit its counts."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -9,6 +9,11 @@ runs of the same size: customers, their stored facts and stages), with its 50 pu
 reference size. The campaign is a marketing email of the devices marketers to everyone, starting in an
 hour; the stored facts rows give the facts then, so the preview reads them as they are. The preview's
 answer must add up to the bare join's (the bench refuses to report otherwise).
+
+The population has no signals, so the caps in scope (step 3 of the decision) find no contacts to count;
+`--contacts SHARE` first gives that share of the customers one to three outbound marketing emails over the
+last 30 days (written straight into the signals table, as the facts rows are: the caps read the contacts
+themselves), so the caps' part of the preview is measured over real contact histories.
 """
 
 from __future__ import annotations
@@ -36,6 +41,9 @@ JOIN membrane_customerstage s ON s.customer_id = f.customer_id
 JOIN cxcore_customer c ON c.id = f.customer_id
 GROUP BY 1, 2"""
 NAME = "bench: devices newsletter to everyone"
+# bench conflicts' scheduled campaigns (same scratch database): removed first, so the preview measured is one
+# campaign's, its `lost_to` arbitrated against no colliding campaign, whichever bench ran before.
+CONFLICTS_PREFIX = "bench conflicts: "
 
 
 def _campaign(starts_at: dt.datetime) -> Campaign:
@@ -49,6 +57,27 @@ def _campaign(starts_at: dt.datetime) -> Campaign:
     campaign.starts_at, campaign.ends_at = starts_at, starts_at + dt.timedelta(days=7)
     campaign.save()
     return Campaign.objects.select_related("team", "category", "channel").get(pk=campaign.pk)
+
+
+CONTACTS_SOURCE = "bench-campaigns-contacts"
+CONTACTS_SQL = """INSERT INTO cxcore_signal (kind, direction, channel, team, category, occurred_at, received_at,
+    ticket_ref, issue_key, severity, payload, source, idempotency_key, customer_id)
+SELECT 'contact', 'out', 'email', 'marketing_services', 'marketing', t, t, '', '', '', '{}', %(source)s,
+    c.id || '-' || k, c.id
+FROM cxcore_customer c
+CROSS JOIN LATERAL generate_series(1, 1 + (c.id %% 3)::int) AS k
+CROSS JOIN LATERAL (SELECT %(now)s::timestamptz - ((c.id * 7 + k * 13) %% 720) * interval '1 hour' AS t) AS w
+WHERE (c.id * 2654435761 %% 1000) < %(per_mille)s"""
+
+
+def _contacts(share: float, now: dt.datetime) -> int:
+    """Outbound contacts for `share` of the customers, replacing those of an earlier run."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cxcore_signal WHERE source = %s", [CONTACTS_SOURCE])
+        cursor.execute(CONTACTS_SQL, {"source": CONTACTS_SOURCE, "now": now, "per_mille": round(share * 1000)})
+        written = cursor.rowcount
+        cursor.execute("ANALYZE cxcore_signal")
+    return written
 
 
 def _bare() -> int:
@@ -73,6 +102,12 @@ class Campaigns(Benchmark):
         parser.add_argument("--customers", type=int, default=1_000_000)
         parser.add_argument("--repeat", type=int, default=3, help="timed runs of each (medians are of these)")
         parser.add_argument(
+            "--contacts",
+            type=float,
+            default=0.0,
+            help="the share of customers (0..1) given 1-3 outbound emails in the last 30 days, for the caps to count",
+        )
+        parser.add_argument(
             "--in-place",
             action="store_true",
             help="measure in the configured database itself (its customers replaced), not bench authoring's copy",
@@ -90,7 +125,12 @@ class Campaigns(Benchmark):
         else:
             seconds = _populate(customers, now)
             report.line(f"database {database}: generated {customers:,} customers, facts and stages in {seconds:.1f} s")
+        written = _contacts(options["contacts"], now)
+        report.line(f"{written:,} outbound contacts over the last 30 days ({options['contacts']:.0%} of the customers)")
         published = publish_principles(total=PRINCIPLES, rng=random.Random(14))
+        removed, _ = Campaign.objects.filter(name__startswith=CONFLICTS_PREFIX).delete()
+        if removed:
+            report.line(f"removed bench conflicts' campaigns ({removed} rows): no other campaign collides")
         campaign = _campaign(now + dt.timedelta(hours=1))
         report.line(f"{published} published principles; previewing '{campaign.name}' ({campaign.audience})")
         bare, previews = [], []
@@ -127,6 +167,7 @@ class Campaigns(Benchmark):
         )
         return {
             "customers": customers,
+            "contacts": written,
             "principles": published,
             "repeat": repeat,
             "audience": preview["audience"],

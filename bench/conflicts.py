@@ -25,13 +25,13 @@ from journeys.models import Campaign, CampaignStatus
 
 from .authoring import _populate, _population_ready, _use_scratch_database
 from .campaigns import BARE_SQL
+from .campaigns import CONFLICTS_PREFIX as PREFIX
 from .decisions_population import publish_principles
 from .registry import Benchmark, Report, median, register, require_postgresql
 
 TARGET_RATIO = 5.0
 PRINCIPLES = 50
 CAMPAIGNS = 20
-PREFIX = "bench conflicts: "
 TEAMS = ("marketing_devices", "marketing_services", "sales", "research")
 CATEGORIES = ("marketing", "upsell", "sales_offer", "survey", "service_update")
 CHANNELS = ("email", "sms", "push")

@@ -45,43 +45,12 @@ from .decisions_urls import BARE_AUTHENTICATED_PATH, BARE_PATH
 from .decisions_wrk import api_decisions_timed, run_wrk, run_wrk_measuring_cpu
 from .foreign_keys import ForeignKeysChecked, add_foreign_keys_argument
 from .registry import Benchmark, Report, register, require_postgresql
+from .scratch import ScratchDatabase
 from .server import Gunicorn
 
 PRINCIPLES = 50
 # The keys a decision writes (its log row's); --foreign-keys compare checks them in alternate blocks.
 DECISION_KEYS = "membrane_decisionlog.customer_id,membrane_decisionlog.principle_id"
-
-
-class ScratchDatabase:
-    """A fresh database on the same server, migrated; this process and gunicorn use it, then it is dropped."""
-
-    def __init__(self, *, keep: bool):
-        self.keep = keep
-        # Named after the database DATABASE_URL names, so a run stays within that database's prefix.
-        self.name = f"{connection.settings_dict['NAME']}_decisions_{os.getpid()}"
-        self.old_name = ""
-        self.saved_env: dict[str, str | None] = {}
-
-    def __enter__(self) -> ScratchDatabase:
-        connection.settings_dict.setdefault("TEST", {})["NAME"] = self.name
-        self.old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-        db = connection.settings_dict
-        host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{host}/{self.name}"
-        for key, value in (("DATABASE_URL", url), ("DJANGO_SETTINGS_MODULE", "bench.decisions_settings")):
-            self.saved_env[key] = os.environ.get(key)
-            os.environ[key] = value
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        for key, value in self.saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        if self.keep:
-            return
-        connection.creation.destroy_test_db(self.old_name, verbosity=0)
 
 
 @register
@@ -123,7 +92,9 @@ class Decisions(Benchmark):
         if options["rounds"] < 1 or options["customers"] < 1:
             raise CommandError("--rounds and --customers must be positive.")
         rng = random.Random(5)
-        with ScratchDatabase(keep=options["keep_db"]) as scratch:
+        with ScratchDatabase(
+            keep=options["keep_db"], purpose="decisions", settings_module="bench.decisions_settings"
+        ) as scratch:
             report.line(f"scratch database {scratch.name}")
             # Measured with DEBUG off, as served: DEBUG keeps every query in memory.
             debug, settings.DEBUG = settings.DEBUG, False

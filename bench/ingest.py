@@ -32,7 +32,7 @@ from .foreign_keys import ForeignKeysChecked, add_foreign_keys_argument
 from .ingest_rows import copy_rows, copy_text, generate
 from .registry import Benchmark, Report, median, percentile, register, require_postgresql
 from .server import Gunicorn
-from .worker import CeleryWorker
+from .worker import CeleryWorker, backlog, drained
 
 TARGET_RATIO = 5.0
 SCRATCH_TABLE = "bench_ingest_copy"
@@ -119,26 +119,6 @@ def bare_copy(rows: list[tuple], *, rendered: bytes | None = None) -> float:
     return seconds
 
 
-def _backlog() -> int:
-    """Customers with signals not evaluated yet: queued by the ingest, or marked dirty."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM (SELECT customer_id FROM cxcore_customerchange UNION"
-            " SELECT id FROM cxcore_customer WHERE dirty_since IS NOT NULL) waiting"
-        )
-        return cursor.fetchone()[0]
-
-
-def _drained(*, timeout: float) -> float:
-    """Seconds until the worker has evaluated every changed customer (CommandError after `timeout`)."""
-    started = time.perf_counter()
-    while _backlog():
-        if time.perf_counter() - started > timeout:
-            raise CommandError(f"the Celery worker left {_backlog():,} customers unevaluated after {timeout:.0f} s")
-        time.sleep(0.2)
-    return time.perf_counter() - started
-
-
 @register
 class IngestBenchmark(Benchmark):
     name = "ingest"
@@ -184,7 +164,7 @@ class IngestBenchmark(Benchmark):
                 Gunicorn(workers=options["workers"]) as server,
             ):
                 self._warm_up(server.port, key, tag, options["clients"] * 2)
-                _drained(timeout=120)
+                drained(timeout=120)
                 for run in range(1, runs + 1):
                     # With compare, each run twice in a row, without and with the keys checked: the same
                     # moment's load on the machine for both.
@@ -270,8 +250,8 @@ class IngestBenchmark(Benchmark):
         cpu_before = worker.cpu_seconds()
         posted = post_batches(port=server.port, key=key, bodies=bodies, clients=options["clients"])
         worker_cpu = worker.cpu_seconds() - cpu_before
-        backlog = _backlog()
-        drain_s = _drained(timeout=600)
+        queued = backlog()
+        drain_s = drained(timeout=600)
         if posted.failures or posted.accepted != n:
             raise CommandError(
                 f"run {run}: {posted.accepted:,} of {n:,} accepted, {posted.duplicates} duplicates, "
@@ -293,7 +273,7 @@ class IngestBenchmark(Benchmark):
             n / write_row_seconds,
             copy_rate / api_rate,
         )
-        worker_row = (run, mode, f"{worker_cpu:.1f}", f"{worker_cpu / posted.seconds:.0%}", backlog, f"{drain_s:.1f}")
+        worker_row = (run, mode, f"{worker_cpu:.1f}", f"{worker_cpu / posted.seconds:.0%}", queued, f"{drain_s:.1f}")
         return row, worker_row
 
     def _warm_up(self, port: int, key: str, tag: str, requests: int) -> None:

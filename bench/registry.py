@@ -25,6 +25,8 @@ BENCHMARK_MODULES = (
     "bench.authoring",
     "bench.campaigns",
     "bench.conflicts",
+    "bench.search",
+    "bench.load",
 )
 
 _registry: dict[str, type[Benchmark]] = {}

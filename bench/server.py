@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -36,6 +37,11 @@ class Gunicorn:
         env = {
             **os.environ,
             "DEBUG": "false",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+            # The rate limits' cost is measured; their limits must not cut the load off.
+            "API_RATE_LIMIT": "1000000000/min",
+            "API_DECISIONS_RATE_LIMIT": "1000000000/min",
+            "API_INGEST_RATE_LIMIT": "1000000000/min",
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
         }
         command = [sys.executable, "-m", "gunicorn", self.app, "--workers", str(self.workers)]

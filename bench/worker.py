@@ -13,6 +13,7 @@ from pathlib import Path
 import redis
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.db import connection
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -90,3 +91,31 @@ class CeleryWorker:
         # The queue, and the bindings kombu keeps for it beside it.
         broker = redis.Redis.from_url(self.broker)
         broker.delete(self.queue, *broker.scan_iter(match=f"_kombu.binding*{self.queue}"))
+
+
+def backlog() -> int:
+    """Customers with signals not evaluated yet: queued by the ingest, or marked dirty."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT customer_id FROM cxcore_customerchange UNION"
+            " SELECT id FROM cxcore_customer WHERE dirty_since IS NOT NULL) waiting"
+        )
+        return cursor.fetchone()[0]
+
+
+def wait_for_drain(*, timeout: float) -> tuple[float, int]:
+    """Seconds until the worker has evaluated every changed customer, or `timeout`; and how many are left."""
+    started = time.perf_counter()
+    while left := backlog():
+        if time.perf_counter() - started > timeout:
+            return time.perf_counter() - started, left
+        time.sleep(0.2)
+    return time.perf_counter() - started, 0
+
+
+def drained(*, timeout: float) -> float:
+    """Seconds until the worker has evaluated every changed customer (CommandError after `timeout`)."""
+    seconds, left = wait_for_drain(timeout=timeout)
+    if left:
+        raise CommandError(f"the Celery worker left {left:,} customers unevaluated after {timeout:.0f} s")
+    return seconds

@@ -49,3 +49,15 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """SECURE_PROXY_SSL_HEADER from a header name ("X-Forwarded-Proto") or "Name: value"; the value
+    defaults to https. Empty: no proxy is trusted."""
+    if not raw.strip():
+        return None
+    name, _, value = raw.partition(":")
+    name = name.strip()
+    if not name or any(char.isspace() for char in name):
+        raise ImproperlyConfigured(f"SECURE_PROXY_SSL_HEADER={raw!r} is not a header name")
+    return "HTTP_" + name.upper().replace("-", "_"), value.strip() or "https"

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
 
-from .env import env_bool, env_int, env_int_or_none, env_list, env_str
+from . import broker_filesystem, broker_redis
+from .env import env_bool, env_int, env_int_or_none, env_list, env_str, proxy_ssl_header
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env_str("SECRET_KEY", "insecure-dev-key-set-SECRET_KEY-in-production")
+# Tests and management commands may run on the development key; the web application refuses to
+# start on it with DEBUG off (config/production.py, called by config/wsgi.py).
+SECRET_KEY_FROM_ENVIRONMENT = bool(os.environ.get("SECRET_KEY"))
+SECRET_KEY = env_str("SECRET_KEY", "") or "insecure-dev-key-set-SECRET_KEY-in-production"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 INSTALLED_APPS = [
@@ -33,6 +39,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "axes",
     "cxcore",
     "membrane",
     "journeys",
@@ -50,6 +57,12 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -75,6 +88,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'cxmembrane.sqlite3'}"),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+        # A kept connection is checked before a request reuses it: one the server dropped (PostgreSQL
+        # restarted) is replaced, not failed on (tests/faults).
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -85,6 +101,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests get a database file, not Django's in-memory default: an in-memory database is one
+    # connection that the live server hands to every request thread, and two requests at once (a page
+    # and its poll) then share a transaction (CI: "on_commit() cannot be used in manual transaction
+    # management"). A file gives each thread its own connection, as the embedded console has.
+    # In a memory-backed folder where there is one, so the suite stays about as fast.
+    _test_dir = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
+    DATABASES["default"]["TEST"] = {
+        "NAME": env_str("TEST_DATABASE_NAME", os.path.join(_test_dir, f"test_cxm_{os.getpid()}.sqlite3"))
+    }
 else:
     # Several test runs may share one server (developers in parallel, a Celery worker joining a
     # test): each gets its own test database unless TEST_DATABASE_NAME names one.
@@ -92,6 +117,10 @@ else:
     # The hot statements (cxcore.db.hot_cursor) are prepared after this many runs on a connection;
     # "none" behind a pooler that cannot carry prepared statements. Django's own cursors never prepare.
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = env_int_or_none("DB_PREPARE_THRESHOLD", 5)
+    # A server that does not answer (its host down, the network cut) would hold a web worker until the system's
+    # TCP timeout, minutes: give up after this many seconds, so the request is a 503 and the worker is free
+    # (cxcore.views_errors). A connect_timeout in DATABASE_URL wins.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "cxcore.User"
@@ -122,6 +151,18 @@ WHITENOISE_AUTOREFRESH = DEBUG
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
 
+# Behind TLS (README, "Production settings"): every one of these from the environment, off by default so
+# that the console runs on plain http://127.0.0.1 for a newcomer.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# The header a TLS-terminating proxy sets, e.g. X-Forwarded-Proto: trusted only when named here.
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env_str("SECURE_PROXY_SSL_HEADER", ""))
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
 # django-csp 4: no inline script anywhere, every asset from this origin.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -133,6 +174,8 @@ CONTENT_SECURITY_POLICY = {
         "connect-src": ["'self'"],
         "worker-src": ["'self'", "blob:"],
         "frame-ancestors": ["'self'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
     }
 }
 
@@ -142,11 +185,40 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cxcore.api_openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "cxcore.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["cxcore.throttling.TokenRateThrottle"],
     "UNAUTHENTICATED_USER": None,
 }
+
+# Requests per token (or console user) and window; a view's `throttle_scope` picks its line. Decisions
+# get a generous line of their own so that an integration asking for every contact is not cut off.
+# Counted in the cache: per process unless CACHE_URL names a shared one (Redis).
+API_RATE_LIMITS = {
+    "api": env_str("API_RATE_LIMIT", "1200/min"),
+    "decisions": env_str("API_DECISIONS_RATE_LIMIT", "60000/min"),
+    "ingest": env_str("API_INGEST_RATE_LIMIT", "6000/min"),
+}
+CACHE_URL = env_str("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Logins: after LOGIN_FAILURE_LIMIT failures for one username, or from one address, that username or
+# address waits LOGIN_COOLOFF_MINUTES (never for good); a success clears its failures.
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_COOLOFF_MINUTES = env_int("LOGIN_COOLOFF_MINUTES", 15)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "cxcore.login_throttle.locked_out"
+AXES_VERBOSE = False
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "CX Membrane API",
@@ -159,17 +231,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
 }
 
-# Celery: a broker that needs no server unless CELERY_BROKER_URL names one.
+# Celery: a broker that needs no server unless CELERY_BROKER_URL names one. Every broker gives a task back
+# when its worker dies before acknowledging it (config/celery.py names the transports that do).
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _queue_dir = VAR_DIR / "celery-broker"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir),
-        "data_folder_out": str(_queue_dir),
-        "processed_folder": str(_queue_dir / "processed"),
-        "control_folder": str(_queue_dir / "control"),
-        "store_processed": False,
-    }
+    # filesystem:///a/folder, or folders under var/
+    _queue_dir = Path(CELERY_BROKER_URL.removeprefix("filesystem://") or VAR_DIR / "celery-broker")
+    CELERY_BROKER_TRANSPORT_OPTIONS = broker_filesystem.transport_options(_queue_dir)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = broker_redis.TRANSPORT_OPTIONS
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -208,5 +278,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # axes logs every login at INFO; its lockouts are warnings.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

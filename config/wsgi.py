@@ -3,6 +3,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from config.production import refuse_development_secret_key
 from cxcore.chunked_bodies import ChunkedBodies
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -34,4 +35,6 @@ class _FreezeAfterWarmUp:
                 gc.freeze()
 
 
-application = _FreezeAfterWarmUp(ChunkedBodies(get_wsgi_application()))
+django_application = get_wsgi_application()
+refuse_development_secret_key()
+application = _FreezeAfterWarmUp(ChunkedBodies(django_application))

@@ -4,7 +4,20 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import ActionKind, ApiScope, ApiToken, Category, Channel, Customer, CustomerChange, Signal, Team, User
+from .erasure import AlreadyErased, customer_erase
+from .models import (
+    ActionKind,
+    ApiScope,
+    ApiToken,
+    Category,
+    Channel,
+    Customer,
+    CustomerChange,
+    CustomerErasure,
+    Signal,
+    Team,
+    User,
+)
 
 admin.site.site_header = "CX Membrane administration"
 admin.site.site_title = "CX Membrane admin"
@@ -43,6 +56,18 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ["external_id", "name", "email"]
     readonly_fields = ["created_at", "updated_at", "dirty_since"]
     show_full_result_count = False  # a COUNT(*) over millions of customers on every search is not worth it
+    actions = ["erase_personal_data"]
+
+    @admin.action(description="Erase personal data (keeps decisions and history under a pseudonym)")
+    def erase_personal_data(self, request, queryset):
+        erased = []
+        for customer in queryset:
+            try:
+                erased.append(customer_erase(customer, erased_by=request.user.get_username()).pseudonym)
+            except AlreadyErased as error:
+                self.message_user(request, str(error), messages.WARNING)
+        if erased:
+            self.message_user(request, f"Erased {len(erased)}: now {', '.join(erased)}.", messages.SUCCESS)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -56,6 +81,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(CustomerErasure)
+class CustomerErasureAdmin(ReadOnlyAdmin):
+    list_display = ["pseudonym", "erased_by", "erased_at", "signals_cleared"]
 
 
 @admin.register(Signal)

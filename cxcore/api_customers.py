@@ -11,6 +11,7 @@ from .api import AUTH_RESPONSES, DETAIL_SCHEMA, ERROR_SCHEMA, JSONParser, invali
 from .api_schemas import CUSTOMER_PROFILE
 from .authentication import scope_required
 from .models import Customer, Role
+from .privacy import customer_view_record, profile_minimised
 from .schemas import FieldError, InvalidInput, aware_datetime
 from .selectors import customer_360, customer_profile
 from .services import customer_upsert
@@ -46,7 +47,9 @@ class CustomerView(APIView):
             "`GET /api/v1/customers/{external_id}/signals` for the older ones (null when there are none); "
             "other parts join as the membrane adds them: the "
             "stage brought up to `at`, the facts, the latest stage changes (each with the rule that made it "
-            "and the facts that rule read), what may be sent, open actions. Needs the `read` scope."
+            "and the facts that rule read), what may be sent, open actions. Needs the `read` scope. "
+            "A console marketer's profile has no `email` or `phone`; every read is recorded (who, when) "
+            "for CX managers."
         ),
         tags=["customers"],
         parameters=[
@@ -99,7 +102,10 @@ class CustomerView(APIView):
         customer = Customer.objects.filter(external_id=external_id).first()
         if customer is None:
             raise exceptions.NotFound("Unknown customer.")
-        return Response(jsonable(customer_360(customer=customer, at=at)))
+        customer_view_record(customer=customer, user=request.user, via="api")
+        view = customer_360(customer=customer, at=at)
+        view["profile"] = profile_minimised(view["profile"], user=request.user)
+        return Response(jsonable(view))
 
     @extend_schema(
         operation_id="customer_upsert",

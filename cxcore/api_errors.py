@@ -12,7 +12,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         # Django's own answer would be an HTML 400 without a word of why.
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = getattr(exc, "limit", settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         return Response(
             {"detail": f"The request body is larger than the limit of {limit:,} bytes."},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,

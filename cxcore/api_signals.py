@@ -28,6 +28,7 @@ _SIGNAL_EXAMPLE = {
 
 
 class SignalBatchView(APIView):
+    throttle_scope = "ingest"
     parser_classes = [JSONParser]
     permission_classes = [scope_required("ingest", console_roles=(Role.ADMIN,))]
 

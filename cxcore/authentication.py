@@ -101,6 +101,11 @@ class TokenUser:
     def __str__(self) -> str:
         return self.username
 
+    def has_role(self, *roles: str) -> bool:
+        """An integration holds scopes, never a console role (pages it may open, such as the API docs,
+        ask this of whoever is calling)."""
+        return False
+
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"

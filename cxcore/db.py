@@ -26,6 +26,7 @@ than the statement's own Python work.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -33,7 +34,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, connections
+import psycopg._queries
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Model, QuerySet
 
@@ -58,24 +60,61 @@ class _JsonbAsText(psycopg.adapt.Loader):
 _kept = threading.local()
 
 
+class _KeptQuery(psycopg._queries.PostgresQuery):
+    # psycopg converts a statement's %s placeholders to $n anew on every run once it is longer than
+    # 4,096 characters (it keeps no such conversion, for ORMs' multi-row INSERTs of varying length):
+    # the decision's read with its caller's token is longer, and was split again on every request.
+    # The hot statements are a handful of fixed texts, so their conversions are kept, a bounded few.
+    __slots__ = ()
+
+    def convert(self, query, vars) -> None:
+        if vars is None or type(query) is not str:
+            return super().convert(query, vars)
+        self.query, self._want_formats, self._order, self._parts = _converted(query, self._tx.encoding)
+        self.dump(vars)
+
+
+@functools.lru_cache(maxsize=64)
+def _converted(query: str, encoding: str) -> tuple:
+    return psycopg._queries._query2pg_nocache(query.encode(encoding), encoding)
+
+
+class _HotCursor(psycopg.Cursor):
+    _query_cls = _KeptQuery
+
+
 @contextmanager
-def hot_cursor(*, binary: bool = False) -> Iterator:
+def hot_cursor(*, binary: bool = False, health_check: bool = True) -> Iterator:
     """`binary` results load in psycopg's C code, datetimes in particular (Django's loader parses them
-    from text in Python); they are what the ORM reads, JSON as text included."""
+    from text in Python); they are what the ORM reads, JSON as text included. Without `health_check`,
+    the caller's statement itself checks a kept connection (HotQuery.rows) instead of a SELECT 1."""
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         with db.cursor() as cursor:
             yield cursor
         return
-    db.close_if_health_check_failed()
+    if health_check:
+        db.close_if_health_check_failed()
     db.ensure_connection()
     db.validate_thread_sharing()
     raw = getattr(_kept, "cursor", None)
     if raw is None or raw.connection is not db.connection:
-        raw = _kept.cursor = psycopg.Cursor(db.connection)
+        raw = _kept.cursor = _HotCursor(db.connection)
         raw.adapters.register_loader("jsonb", _JsonbAsText)
     raw.format = psycopg.pq.Format.BINARY if binary else psycopg.pq.Format.TEXT
     yield _LoggedCursor(raw, db) if db.queries_logged else db.make_cursor(raw)
+
+
+def fast_rows(queryset: QuerySet) -> list[tuple]:
+    """A values_list queryset's rows; on PostgreSQL read in binary, so that psycopg's C loaders build the
+    datetimes and numbers (Django's own datetime loader, a Python subclass that only re-attaches the
+    connection's time zone, UTC, cost more than everything else per row). A JSON column comes as its text."""
+    if connections[DEFAULT_DB_ALIAS].vendor != "postgresql":
+        return list(queryset.iterator(chunk_size=5000))
+    sql, params = queryset.query.sql_with_params()
+    with hot_cursor(binary=True) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 class Slot(str):
@@ -153,9 +192,7 @@ class HotQuery:
 
     def rows(self, **values: Any) -> list[list]:
         params = [values[param.name] if type(param) is Slot else param for param in self.params]
-        with hot_cursor(binary=True) as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
+        rows = _read(self.sql, params)
         if not self.converters:
             return [list(row) for row in rows]
         db = connections[DEFAULT_DB_ALIAS]
@@ -173,6 +210,29 @@ class HotQuery:
     def first(self, **values: Any) -> list | None:
         rows = self.rows(**values)
         return rows[0] if rows else None
+
+
+def _read(sql: str, params: list) -> list[tuple]:
+    """The rows of a read, which checks the connection a request kept as Django's health check would, without
+    the SELECT 1 round trip before it: a connection the server dropped fails the read at once, and the
+    read runs again on a new one. Only outside a transaction, where nothing else is lost with it."""
+    db = connections[DEFAULT_DB_ALIAS]
+    checking = db.vendor == "postgresql" and db.health_check_enabled and not db.health_check_done
+    if checking and db.connection is not None and not db.in_atomic_block:
+        try:
+            with hot_cursor(binary=True, health_check=False) as cursor:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+        except (OperationalError, InterfaceError):
+            if db.connection is not None and not (db.connection.closed or db.connection.broken):
+                raise
+            db.close()
+        else:
+            db.health_check_done = True
+            return rows
+    with hot_cursor(binary=True) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def model_columns(model: type[Model]) -> tuple[str, ...]:

@@ -127,7 +127,7 @@ def _customer_defaults() -> dict[str, Any]:
     now = timezone.now()
     values = {}
     for field in Customer._meta.concrete_fields:
-        if field.primary_key or field.name in ("external_id", "dirty_since"):
+        if field.primary_key or field.generated or field.name in ("external_id", "dirty_since"):
             continue
         stamped = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
         value = now if stamped else field.get_default()

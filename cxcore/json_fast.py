@@ -88,11 +88,37 @@ def dumps_like(value: Any, *, encoder: type[json.JSONEncoder] | None = None) -> 
     return text.decode()
 
 
+# Values that hold no float: a walk steps over them without a call (a decision's facts are mostly these).
+_NO_FLOAT = frozenset({str, int, bool, type(None)})
+
+
 def _holds_non_finite(value: Any) -> bool:
-    if isinstance(value, float):
+    kind = type(value)
+    if kind is dict:
+        items = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    elif isinstance(value, float):
         return not math.isfinite(value)
-    if isinstance(value, dict):
-        return any(_holds_non_finite(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return any(_holds_non_finite(item) for item in value)
+    elif isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        return False
+    for item in items:  # noqa: SIM110 -- a loop, not any() over a generator: a call less per item
+        if type(item) not in _NO_FLOAT and _holds_non_finite(item):
+            return True
     return False
+
+
+def dumps_floatless(value: Any, *, default: Any = None) -> str:
+    """JSON text of a value its caller knows holds no float (where orjson and the standard library part ways
+    on non-finite ones, and dumps_like walks the whole value to find any: the incremental run's documents of
+    thousands of rows, all integers, texts, booleans and nulls, paid for that walk). `default` converts what
+    JSON has no type for (datetimes included), as json.dumps' does; a value orjson refuses (an integer beyond
+    64 bits) is encoded by the standard library."""
+    try:
+        return orjson.dumps(value, default=default, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, default=default)

@@ -7,7 +7,9 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Replace
+from django.utils.timezone import now
 
 from cxcore.facts.catalogue import stored_fields
 from cxcore.signal_kinds import Direction, Severity
@@ -80,6 +82,15 @@ class User(AbstractUser):
         return Role(self.role).label if self.role else "no role"
 
 
+def _without(expression, *characters: str):
+    for character in characters:
+        expression = Replace(expression, Value(character), Value(""))
+    return expression
+
+
+PHONE_DIGITS = Replace(_without("phone", " ", "-", ".", "/", "(", ")"), Value("+"), Value("00"))
+
+
 class Customer(models.Model):
     external_id = models.CharField(max_length=100, unique=True)
     name = models.CharField(max_length=200, blank=True)
@@ -92,15 +103,24 @@ class Customer(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     # {"email": true, "sms": false}: a channel not listed has no consent.
     consent = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When the relationship began ("customer since"): the source's own date when its profile gives one
+    # (attributes.customer_since, read by customer_upsert), else when the customer was first stored. The
+    # tenure fact and the stage clocks count from the earlier of this and the first signal.
+    created_at = models.DateTimeField(default=now, verbose_name="customer since")
     updated_at = models.DateTimeField(auto_now=True)
     # Earliest occurred_at among signals not yet evaluated: the incremental re-evaluation
     # picks these customers up and evaluates them from that time on. The ingest queues its
     # marks as CustomerChange rows, which customer_changes_fold moves here.
     dirty_since = models.DateTimeField(null=True, blank=True)
+    # The phone as the search matches it (cxcore.customer_search.phone_digits, which must agree): a leading
+    # "+" read as "00", spaces, dashes, dots, slashes and brackets left out.
+    phone_digits = models.GeneratedField(
+        expression=PHONE_DIGITS, output_field=models.CharField(max_length=80), db_persist=True
+    )
 
     class Meta:
         ordering = ["external_id"]
+        # The search's prefix indexes (lower(name) text_pattern_ops, ...) are PostgreSQL's only: migration 0013.
         indexes = [
             models.Index(fields=["dirty_since"], name="customer_dirty_idx", condition=Q(dirty_since__isnull=False)),
             models.Index(fields=["name"], name="customer_name_idx"),
@@ -172,6 +192,44 @@ class Signal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.customer_id} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class CustomerErasure(models.Model):
+    """That a customer's personal data was erased, by whom and when: the record keeps the pseudonym the
+    customer's row now carries, never what was erased."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    pseudonym = models.CharField(max_length=100)
+    erased_by = models.CharField(max_length=150)
+    erased_at = models.DateTimeField(default=now)
+    signals_cleared = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"{self.pseudonym} erased by {self.erased_by}"
+
+
+class CustomerViewRecord(models.Model):
+    """That someone read a customer's 360° view: who (a console user's username or "token:<name>"), when,
+    which customer, and where (the console page or the API). Written once per view, one INSERT, and never
+    changed; CX managers read the latest on the 360° page (cxcore.privacy)."""
+
+    class Via(models.TextChoices):
+        PAGE = "page", "360° page"
+        API = "api", "API"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    viewer = models.CharField(max_length=150)
+    via = models.CharField(max_length=8, choices=Via.choices)
+    viewed_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "-viewed_at"], name="cxcore_view_customer_at")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} viewed by {self.viewer} at {self.viewed_at:%Y-%m-%d %H:%M}"
 
 
 class ApiScope(models.TextChoices):

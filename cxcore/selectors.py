@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Count, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Count, Min, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from .models import Category, Channel, Customer, CustomerChange, Signal, Team
+from .models import ActionKind, Category, Channel, Customer, CustomerChange, Signal, Team
 
 # -- vocabulary keys -------------------------------------------------------------------------------
 
-_VOCABULARIES = {"team": Team, "channel": Channel, "category": Category}
+_VOCABULARIES = {"team": Team, "channel": Channel, "category": Category, "action_kind": ActionKind}
 # Keys change rarely; validating 1000 signals or answering a decision must not query them. A key
 # added since the last load is found by reloading on a miss, at most once a second so junk input
 # cannot hammer it. The one cache of the vocabularies: every reader goes through these functions.
@@ -32,6 +32,7 @@ class _Loaded:
     at: float
     keys: frozenset[str]
     needs_consent: frozenset[str]  # categories only: those whose contacts need the customer's consent
+    names: dict[str, str]  # key -> the name people read
 
 
 _vocabulary_cache: dict[str, _Loaded] = {}
@@ -45,10 +46,16 @@ def _vocabulary(vocabulary: str, max_age: float) -> _Loaded:
         return cached
     model = _VOCABULARIES[vocabulary]
     if model is Category:
-        rows = list(Category.objects.values_list("key", "requires_consent"))
-        loaded = _Loaded(now, frozenset(key for key, _ in rows), frozenset(key for key, needs in rows if needs))
+        rows = list(Category.objects.values_list("key", "name", "requires_consent"))
+        loaded = _Loaded(
+            now,
+            frozenset(key for key, _, _ in rows),
+            frozenset(key for key, _, needs in rows if needs),
+            {key: name for key, name, _ in rows},
+        )
     else:
-        loaded = _Loaded(now, frozenset(model.objects.values_list("key", flat=True)), frozenset())
+        names = dict(model.objects.values_list("key", "name"))
+        loaded = _Loaded(now, frozenset(names), frozenset(), names)
     with _vocabulary_lock:
         _vocabulary_cache[vocabulary] = loaded
     return loaded
@@ -63,6 +70,15 @@ def vocabulary_has_key(*, vocabulary: str, key: str) -> bool:
     if key in vocabulary_keys(vocabulary=vocabulary):
         return True
     return key in vocabulary_keys(vocabulary=vocabulary, max_age=_RELOAD_ON_MISS_AFTER_S)
+
+
+def vocabulary_label(*, vocabulary: str, key: str) -> str:
+    """The name people read for a key ("offer_free_service" -> "Offer free service"); an unknown key as itself,
+    its underscores as spaces. Every page that shows a vocabulary key shows it through this."""
+    names = _vocabulary(vocabulary, _RELOAD_AFTER_S).names
+    if key not in names and key:
+        names = _vocabulary(vocabulary, _RELOAD_ON_MISS_AFTER_S).names
+    return names.get(key) or str(key).replace("_", " ")
 
 
 def category_needs_consent(*, category: str) -> bool:
@@ -287,11 +303,17 @@ def customer_360(
     at = at or timezone.now()
     page = customer_timeline(customer_id=customer.pk, query=timeline or TimelineQuery(until=at))
     signals = Signal.objects.filter(customer=customer, occurred_at__lte=at)
-    counts = dict(signals.order_by().values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    by_kind = signals.order_by().values_list("kind").annotate(n=Count("id"), first=Min("occurred_at"))
+    counts, firsts = {}, []
+    for kind, n, first in by_kind.values_list("kind", "n", "first"):
+        counts[kind] = n
+        firsts.append(first)
     view: dict[str, Any] = {
         "customer": customer.external_id,
         "as_of": at,
-        "profile": customer_profile(customer=customer),
+        # When the relationship began, as the tenure fact counts it: the profile's start (the source's
+        # customer_since, else when the customer was first stored) or the first signal if earlier.
+        "profile": customer_profile(customer=customer) | {"customer_since": earliest_of(customer.created_at, *firsts)},
         "consent": {key: customer.has_consent(key) for key in sorted(vocabulary_keys(vocabulary="channel"))},
         "signal_counts": dict(sorted(counts.items())),
         "recent_signals": page.signals,

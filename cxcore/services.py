@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from .api_schemas import CUSTOMER_PROFILE
 from .models import ApiScope, ApiToken, Customer, CustomerChange
@@ -120,17 +121,66 @@ def _customer_changes_fold_postgresql(customer_ids: Sequence[int] | None) -> dic
         return dict(cursor.fetchall())
 
 
+# The profile attribute in which a source gives the relationship's start (the demo's and imports' profiles).
+CUSTOMER_SINCE = "customer_since"
+
+
+def customer_since_parse(value: Any, *, now: dt.datetime) -> dt.datetime:
+    """The source's customer_since: an ISO date (its midnight UTC) or a date-time with its offset, not later
+    than `now`; ValueError saying what is wrong."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO date such as 2023-03-01, as a string")
+    try:
+        if len(value) == 10:
+            since = dt.datetime.combine(dt.date.fromisoformat(value), dt.time(), tzinfo=dt.UTC)
+        else:
+            since = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value[:40]!r} is not an ISO date such as 2023-03-01") from None
+    if since.tzinfo is None:
+        raise ValueError("a date-time needs its offset, e.g. 2023-03-01T09:00:00+01:00")
+    if since > now:
+        raise ValueError("lies in the future: a relationship cannot start later than now")
+    return since
+
+
 def customer_upsert(*, external_id: str, data: Any) -> tuple[Customer, bool]:
-    """Create or update a customer's profile; fields left out keep their value. Returns (customer, created)."""
+    """Create or update a customer's profile; fields left out keep their value. Returns (customer, created).
+
+    The relationship's start (created_at, "customer since") is the source's attributes.customer_since when
+    given, else when the customer was first stored. When an update moves it, the customer is queued for
+    evaluation from the earlier of the two starts, since tenure and the stage clocks count from it.
+    """
     errors: list[dict[str, Any]] = []
     try:
         external_id = external_id_text(external_id)
     except ValueError as exc:
         errors.append(error(None, "external_id", str(exc)))
     clean = CUSTOMER_PROFILE.validate(data, errors=errors)
+    since = None
+    attributes = clean.get("attributes") if isinstance(clean, dict) else None
+    if isinstance(attributes, dict) and CUSTOMER_SINCE in attributes:
+        try:
+            since = customer_since_parse(attributes[CUSTOMER_SINCE], now=timezone.now())
+        except ValueError as exc:
+            errors.append(error(None, f"attributes.{CUSTOMER_SINCE}", str(exc)))
     if errors:
         raise InvalidInput("The customer profile is invalid; nothing was stored.", errors)
-    return Customer.objects.update_or_create(external_id=external_id, defaults=clean)
+    if since is None:
+        return Customer.objects.update_or_create(external_id=external_id, defaults=clean)
+    with transaction.atomic():
+        before = (
+            Customer.objects.select_for_update()
+            .filter(external_id=external_id)
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        customer, created = Customer.objects.update_or_create(
+            external_id=external_id, defaults={**clean, "created_at": since}
+        )
+        if before is not None and before != since:
+            customer_changes_queue(inserted=[(customer.pk, min(before, since))])
+    return customer, created
 
 
 def api_token_create(*, name: str, scopes: Sequence[str]) -> tuple[ApiToken, str]:

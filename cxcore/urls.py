@@ -5,7 +5,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import views
+from . import views, views_privacy
 
 urlpatterns = [
     # Browsers ask for /favicon.ico on pages that name no icon (the Django admin).
@@ -15,4 +15,6 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("customers/", views.customer_list, name="customers"),
     path("customers/<external_id:external_id>/", views.customer_detail, name="customer"),
+    # Not under customers/: an external id may be "views".
+    path("customer-views/", views_privacy.customer_views, name="customer-views"),
 ]

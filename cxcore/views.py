@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import quote, urlencode
 
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from .charts import chart_data
+from .customer_list import ListQueryInvalid, customer_list_page, list_query_parse
+from .customer_search import MAX_QUERY
 from .decorators import console_view
 from .htmx import page_or_fragment
 from .models import Channel, Customer, Signal
 from .panels import customer_sections, dashboard_panels
+from .privacy import customer_view_record, customer_views_recent, may_see_contact_details, may_see_views
 from .schemas import InvalidInput
 from .selectors import TimelineQuery, customer_360, customer_timeline, vocabulary_keys
 from .timeline_params import timeline_query_params, timeline_query_parse
-
-CUSTOMERS_PER_PAGE = 25
 
 
 @console_view()
@@ -47,16 +48,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @console_view()
 def customer_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    customers = Customer.objects.only("external_id", "name", "email", "segment", "region", "consent")
-    if query:
-        customers = customers.filter(
-            Q(external_id__icontains=query) | Q(name__icontains=query) | Q(email__icontains=query)
-        )
-    page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"page": page, "query": query}
+    """The search and the list: the URL holds the search, the filters and the page, so reload and Back show
+    the same rows. A search or a filter the list cannot answer is refused with a 400 saying why."""
+    problem = None
+    contact_details = may_see_contact_details(request.user)
+    try:
+        query = list_query_parse(request.GET, contact_details=contact_details)
+    except ListQueryInvalid as exc:
+        query, problem = exc.query, exc.detail
+    listed = None if problem else customer_list_page(query=query, page=request.GET.get("page"), now=timezone.now())
+    context = {
+        "query": query,
+        "listed": listed,
+        "problem": problem,
+        "keep": urlencode(query.params(), quote_via=quote),
+        "max_query": MAX_QUERY,
+        "contact_details": contact_details,
+    }
     # The search box swaps only the results; a normal visit (or a reload of a pushed URL) gets the page.
-    return render(request, page_or_fragment(request, "customers/list.html", "results"), context)
+    template = page_or_fragment(request, "customers/list.html", "results")
+    return render(request, template, context, status=400 if problem else 200)
 
 
 @console_view()
@@ -73,12 +84,19 @@ def customer_detail(request: HttpRequest, external_id: str) -> HttpResponse:
     status = 400 if problem else 200
     fragment = "items" if request.htmx and request.htmx.target == "timeline-more" else "timeline"
     template = page_or_fragment(request, "customers/detail.html", fragment)
-    context = {"customer": customer, "query": query, "problem": problem}
+    context = {
+        "customer": customer,
+        "query": query,
+        "problem": problem,
+        "contact_details": may_see_contact_details(request.user),
+    }
     if template != "customers/detail.html":
         page = customer_timeline(customer_id=customer.pk, query=query)
         context |= timeline_context(query=query, signals=page.signals, next_token=page.next and page.next.token())
         return render(request, template, context, status=status)
 
+    # A view of the page is recorded (issue 18); the timeline's own pages above are not new views.
+    customer_view_record(customer=customer, user=request.user, via="page")
     view = customer_360(customer=customer, timeline=query)
     channel_names = dict(Channel.objects.values_list("key", "name"))
     context |= timeline_context(query=query, signals=view["recent_signals"], next_token=view["signals_next"])
@@ -87,6 +105,7 @@ def customer_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "consent": [(channel_names.get(key, key), given) for key, given in view["consent"].items()],
         "channel_names": channel_names,
         "teams": sorted(vocabulary_keys(vocabulary="team")),
+        "viewed_by": customer_views_recent(customer=customer) if may_see_views(request.user) else None,
     }
     # Sections of other apps (the membrane's stage, may-we matrix, tasks, facts, stage history), rendered
     # from the parts of the view their contributors added.

@@ -20,6 +20,7 @@ from cxcore.schemas import error
 
 from . import selectors, services
 from .api_docs import CAMPAIGN_SCHEMA, CONFLICT_DOC, CREATE_DOC, INVALID_DOC, LIST_PARAMETERS, PATCH_DOC
+from .audience_lists import list_body_limit
 from .models import Campaign
 from .selectors import READER_ROLES
 
@@ -43,6 +44,7 @@ def campaign_json(campaign: Campaign) -> dict[str, Any]:
         "category": campaign.category.key,
         "channel": campaign.channel.key,
         "audience": campaign.audience,
+        "audience_list_size": campaign.audience_list_size,
         "starts_at": _time(campaign.starts_at),
         "ends_at": _time(campaign.ends_at),
         "touches": campaign.touches,
@@ -96,7 +98,7 @@ def refused(exc: services.CampaignError) -> Response:
 
 
 def _object_body(request) -> tuple[dict | None, Response | None]:
-    body, bad = json_body(request)
+    body, bad = json_body(request, limit=list_body_limit())
     if bad is None and not isinstance(body, dict):
         bad = invalid("Invalid input.", [error(None, None, "Must be a JSON object.")])
     return body, bad

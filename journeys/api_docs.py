@@ -24,6 +24,19 @@ _WRITABLE = {
         'with context "audience" checks it.',
         "example": 'stage == "at_risk" and open_tickets == 0',
     },
+    "audience_list": {
+        "type": "array",
+        "items": {"type": "string"},
+        "nullable": True,
+        "writeOnly": True,
+        "maxItems": 1_000_000,
+        "description": "Customers' external ids: the audience is then the listed customers the audience expression "
+        "holds for (a blank or missing expression is true: the whole list). It replaces the stored list; [] or null "
+        "removes it; left out, a PATCH keeps it. Any unknown id: 400 naming how many and the first few, nothing "
+        "saved. Read back as audience_list_size. A body with a list may be as large as such a list at its longest "
+        "(about 106 MB, sent with its Content-Length); any other body, 2.5 MB (413 beyond).",
+        "example": ["C-10001", "C-10002"],
+    },
     "starts_at": {**_TIME, "description": "ISO 8601 with its offset (without one: the site's time zone)."},
     "ends_at": {**_TIME, "description": "After starts_at."},
     "touches": {"type": "integer", "minimum": 1, "default": 1, "description": "Contacts per customer over the window."},
@@ -40,6 +53,11 @@ CAMPAIGN_SCHEMA = {
         "id": {"type": "integer"},
         **_WRITABLE,
         "lock_version": {"type": "integer", "description": "Send it back with a PATCH: a stale one is a 409."},
+        "audience_list_size": {
+            "type": "integer",
+            "readOnly": True,
+            "description": "How many customers the campaign's audience list names; 0: no list.",
+        },
         "created_by": {"type": "string", "nullable": True, "description": "null when an integration wrote it."},
         "updated_by": {"type": "string", "nullable": True},
         "created_at": _TIME,
@@ -49,7 +67,8 @@ CAMPAIGN_SCHEMA = {
 CREATE_DOC = {
     "type": "object",
     "properties": _WRITABLE,
-    "required": ["name", "category", "channel", "audience", "starts_at", "ends_at"],
+    "required": ["name", "category", "channel", "starts_at", "ends_at"],
+    "description": "audience is required unless an audience_list is given.",
 }
 PATCH_DOC = {
     "type": "object",

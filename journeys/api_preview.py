@@ -3,7 +3,8 @@
 Reading a preview is a read: tokens with the `campaigns` or `read` scope, marketers and CX managers (of any
 team: a marketer sees who another team's campaign would reach, not who it may write to). Each audience member
 counts once, under what decides for them: what POST /api/v1/decisions answers for them at the campaign's
-`starts_at` (with `at` up to a year ahead, what it will answer then if nothing new arrives).
+`starts_at` (with `at` up to a year ahead, what it will answer then if nothing new arrives): consent, the
+allow/suppress principles, and the caps, which count the outbound contacts already made in their window.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from rest_framework.views import APIView
 from cxcore.api import AUTH_RESPONSES, DETAIL_SCHEMA
 
 from .api import READERS
-from .preview import PreviewRefused, preview_check, preview_members
+from .preview import preview_members
 from .preview_store import preview_current, preview_json, preview_request
 from .selectors import campaign_get_for_user
+from .verdicts import PreviewRefused, preview_check
 
 _ID = [OpenApiParameter("id", int, OpenApiParameter.PATH, description="The campaign's id.")]
 _DECIDED_BY = {
@@ -41,7 +43,6 @@ PREVIEW_DOC = {
         "audience": {"type": "integer"},
         "allowed": {"type": "integer"},
         "suppressed": {"type": "integer"},
-        "caps_included": {"type": "boolean", "description": "false: a cap counts contacts made before it."},
         "by_principle": {
             "type": "array",
             "items": {
@@ -56,7 +57,20 @@ PREVIEW_DOC = {
             },
         },
         "by_stage": {"type": "object", "additionalProperties": {"type": "object"}},
-        "lost_to": {"type": "array", "items": {"type": "object"}},
+        "lost_to": {
+            "type": "array",
+            "description": (
+                "Of the customers this campaign would reach (its audience, less those consent, the principles "
+                "or a cap hold back), those a colliding scheduled campaign of higher rank keeps (higher priority, "
+                "then the earlier start, then the lower id): windows overlapping, audiences holding the customer. "
+                "A campaign keeps only the customers it will itself reach: one the membrane suppresses for the "
+                "winner stays with this campaign. Most first."
+            ),
+            "items": {
+                "type": "object",
+                "properties": {"campaign": {"type": "integer"}, "customers": {"type": "integer"}},
+            },
+        },
         "sample": {
             "type": "array",
             "items": {
@@ -81,7 +95,12 @@ class CampaignPreviewView(APIView):
     @extend_schema(
         operation_id="campaign_preview_read",
         summary="A campaign's suppression preview",
-        description="The preview kept for the campaign as it stands (status none when there is none yet).",
+        description=(
+            "The preview kept for the campaign as it stands (status none when there is none yet). Each audience "
+            "member counts once, under what POST /api/v1/decisions answers for them at the campaign's starts_at: "
+            "consent, the allow/suppress principles, then the caps in scope, which count the outbound contacts "
+            "already made in their window (the campaign's own touches are not contacts yet)."
+        ),
         tags=["campaigns"],
         parameters=_ID,
         responses={200: OpenApiResponse(PREVIEW_DOC), **_RESPONSES},

@@ -8,6 +8,9 @@ what a fact means. A customer never evaluated has no stored row and is in no aud
 `audience_check` is for an audience being written (the vocabularies' keys as they are now);
 `audience_q`, `audience_members`, `audience_count` and `audience_filter_sql` read a stored audience,
 checked by type alone, so a stage or team removed since never makes a saved campaign unreadable.
+
+A campaign with a list (journeys.audience_lists) has the listed customers its expression holds for:
+`campaign_audience_q` is that rule, written once for every reader of a campaign's audience.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from membrane.expressions import Checked, ExpressionError, Problem, check, compi
 from membrane.principles.conditions import ConditionError
 from membrane.principles.impact import condition_match_count
 from membrane.stored_facts import stored_fact_columns
+
+from .audience_lists import Staged, list_q, list_staged
+from .models import Campaign
 
 CONTEXT = "audience"
 
@@ -44,7 +50,16 @@ def _checked(expression, facts) -> Checked:
 
 def audience_q(*, expression: str, at: dt.datetime) -> Q:
     """The audience as a filter on a CustomerFacts queryset."""
-    return compile_sql(_checked(expression, fact_types_for(CONTEXT)), stored_fact_columns(at=at))
+    # The stored stage joined to the facts row directly, as the preview's decision columns join it: a statement
+    # reading both joins it once, and the customers table only when something else needs it.
+    return compile_sql(_checked(expression, fact_types_for(CONTEXT)), stored_fact_columns(at=at, direct=True))
+
+
+def campaign_audience_q(campaign: Campaign, *, at: dt.datetime) -> Q:
+    """The campaign's audience as a filter on a CustomerFacts queryset: its expression, ANDed with its list
+    when it has one."""
+    q = audience_q(expression=campaign.audience, at=at)
+    return q & list_q(campaign) if campaign.audience_list_size else q
 
 
 def audience_members(*, expression: str, at: dt.datetime | None = None) -> QuerySet[CustomerFacts]:
@@ -58,6 +73,18 @@ def audience_count(*, expression: str, at: dt.datetime | None = None) -> int:
     The principles' live match count in the audience context: one counting statement over the stored rows.
     """
     return condition_match_count(condition=expression, context=CONTEXT, at=at)
+
+
+def listed_audience_count(
+    *, expression: str, ids: list[str] | None = None, campaign: Campaign | None = None, at: dt.datetime | None = None
+) -> tuple[int, Staged | None]:
+    """How many listed customers the expression holds for at `at` (default now): of `ids` being written (staged,
+    with their unknown ones) or of `campaign`'s stored list. ConditionError if the expression is invalid."""
+    q = audience_q(expression=expression, at=at or timezone.now())
+    if ids:
+        with list_staged(ids) as staged:
+            return CustomerFacts.objects.filter(q, customer_id__in=Staged.known_ids()).count(), staged
+    return CustomerFacts.objects.filter(q & list_q(campaign)).count(), None
 
 
 def audience_filter_sql(*, expression: str, at: dt.datetime, alias: str = "cf") -> tuple[str, list]:

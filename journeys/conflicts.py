@@ -4,8 +4,9 @@
   whether they use the same channel). Arbitration decides who keeps each of them (journeys.arbitration).
 - `suppressed_audience`: a campaign part of whose audience the published principles suppress for its team,
   category and channel (consent first, then the allow/suppress principles in scope in the engine's ranking,
-  as the preview decides); customers = those suppressed: its kept preview's count when one still stands
-  (journeys.preview_store), so the board and the preview it links to agree, else counted in the pass below.
+  then the caps over the contacts already made, as the preview decides); customers = those suppressed: its
+  kept preview's count when one still stands (journeys.preview_store), so the board and the preview it links
+  to agree, else counted in the pass below.
 - `over_cap`: a published cap whose scope covers several campaigns' contacts (or one campaign's touches)
   for the same customers, where their combined touches inside one window of the cap's days exceed its n.
   A campaign's touches are taken as spread evenly over its window, a part of a touch counting as one; the
@@ -30,7 +31,9 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import reduce
 from itertools import combinations
+from operator import or_
 
 from django.db.models import CharField, Q, Value
 from django.utils import timezone
@@ -43,10 +46,12 @@ from membrane.models.principles import PrincipleVersion
 from membrane.stored_facts import LOCAL_TIME, customer_timezones, local_time_columns, stored_fact_columns
 
 from .arbitration import scheduled_campaigns, windows_overlap
+from .audiences import campaign_audience_q
 from .memberships import Pattern, audience_at, membership_patterns
 from .models import Campaign
 from .preview_store import preview_current
 from .suppression import suppressed_q, suppression_plan, verdict_key
+from .verdicts import consented
 
 KINDS = ("overlap", "suppressed_audience", "over_cap")
 SEVERITIES = ("high", "medium", "low")
@@ -117,7 +122,9 @@ def _published_caps() -> list[tuple[CompiledPrinciple, str]]:
 def _cap_q(condition: str, campaign: Campaign, at: dt.datetime, timezones: Callable[[], Sequence[str]]) -> Q:
     """The cap's condition for this campaign's contacts (its interaction; local time at `at`)."""
     checked = check(condition, fact_types_for("principle"))
-    columns = stored_fact_columns(at=at)
+    # The stored stage joined to the facts row directly, as the audiences and the verdicts join it: one join of
+    # it in the conflicts' pass, not a second through the customers.
+    columns = stored_fact_columns(at=at, direct=True)
     columns.update({name: Value(getattr(campaign, name).key, output_field=CharField()) for name in INTERACTION})
     if any(name in LOCAL_TIME for name in checked.facts_read):
         columns.update(local_time_columns(at=at, timezones=timezones()))
@@ -206,15 +213,27 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
     # Each distinct verdict counted per pattern once (campaigns that cannot differ share it), not a column of
     # the pattern: that would split the patterns.
     verdict_of: dict[int, str] = {}
-    counted: dict[str, Q] = {}
+    suppressing: dict[str, Q] = {}
+    members: dict[str, list[Q]] = defaultdict(list)  # verdict -> the audiences of the campaigns sharing it
     by_key: dict[tuple, str] = {}
+    # Step 1, consent, is a flag per channel, read once per customer (a read of the consent JSON costs as much
+    # as the rest of a verdict's conditions): a verdict counts the suppressed among those who consented, and
+    # where its channel's flag does not hold, every member is suppressed.
+    consent_flag: dict[str, str] = {}  # verdict -> the flag of its channel's consent, where it needs it
     for c in campaigns:
         plan = None if c.pk in previewed else suppression_plan(campaign=c, at=audience_at(c, at, now))
         if plan is not None:
             name = by_key.setdefault(verdict_key(plan), f"v{len(by_key)}")
-            if name not in counted:
-                counted[name] = suppressed_q(plan)
+            if name not in suppressing:
+                suppressing[name] = suppressed_q(plan, timezones, consent=False)
+                if plan.consent_required:
+                    consent_flag[name] = f"consent_{plan.campaign.channel.pk}"
+                    flags.setdefault(consent_flag[name], consented(plan))
+            members[name].append(campaign_audience_q(c, at=audience_at(c, at, now)))
             verdict_of[c.pk] = name
+    # A verdict is counted only for the members of the campaigns sharing it (their audiences tested first), the
+    # only customers it is read for: its CASE is not evaluated for the rest of the population.
+    counted = {name: reduce(or_, members[name]) & q for name, q in suppressing.items()}
     patterns = membership_patterns(campaigns=campaigns, at=at, flags=flags, counted=counted)
 
     audience: Counter[int] = Counter()
@@ -226,7 +245,12 @@ def conflicts_find(*, campaigns: Sequence[Campaign] | None = None, at: dt.dateti
         for pk in pattern.targeted:
             audience[pk] += pattern.customers
             if pk in verdict_of:
-                suppressed[pk] += pattern.counts[verdict_of[pk]]
+                verdict = verdict_of[pk]
+                consenting = consent_flag.get(verdict)
+                if consenting is None or consenting in pattern.flags:
+                    suppressed[pk] += pattern.counts[verdict]
+                else:
+                    suppressed[pk] += pattern.customers
         for a, b in overlapping:
             if a.pk in pattern.targeted and b.pk in pattern.targeted:
                 shared[(a.pk, b.pk)] += pattern.customers

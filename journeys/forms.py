@@ -2,7 +2,9 @@
 
 The services validate (one place names every bad field, for the console and the API alike); this module only
 moves values between the model and the form's strings. Times are shown and read as the browser's
-datetime-local inputs write them, in the site's time zone.
+datetime-local inputs write them, in the site's time zone. The audience list comes pasted (`audience_list`,
+one id a line or comma separated) or as an uploaded CSV file (`audience_file`), the two together; left empty,
+an edit keeps the stored list unless `remove_list` is ticked.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from django.utils import timezone
 
 from . import services
+from .audience_lists import list_ids_from_csv, list_ids_parse
 from .models import Campaign, CampaignStatus
 
-TEXT_FIELDS = services.FIELDS
+TEXT_FIELDS = services.FIELDS  # audience_list: the pasted ids, as typed
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -31,6 +35,9 @@ class CampaignForm:
     values: dict[str, str]
     lock_version: int | None = None
     errors: dict[str, str] = field(default_factory=dict)
+    # The uploaded file's ids, or why it could not be read; the stored list removed.
+    uploaded: list[str] | str | None = None
+    remove_list: bool = False
 
     @classmethod
     def blank(cls, *, team: str = "") -> CampaignForm:
@@ -54,6 +61,7 @@ class CampaignForm:
             "category": campaign.category.key,
             "channel": campaign.channel.key,
             "audience": campaign.audience,
+            "audience_list": "",
             "starts_at": local_input(campaign.starts_at),
             "ends_at": local_input(campaign.ends_at),
             "touches": str(campaign.touches),
@@ -63,13 +71,37 @@ class CampaignForm:
         return cls(values, lock_version=campaign.lock_version)
 
     @classmethod
-    def posted(cls, data: QueryDict) -> CampaignForm:
+    def posted(cls, data: QueryDict, files=None) -> CampaignForm:
         values = {name: data.get(name, "") for name in TEXT_FIELDS}
         values["audience"] = values["audience"].replace("\r\n", "\n")
         # "Save mine over theirs" after a refused save sends the lock_version of the copy saved in between.
         given = data.get("overwrite") or data.get("lock_version", "")
-        return cls(values, lock_version=int(given) if given.isdigit() else None)
+        upload: UploadedFile | None = (files or {}).get("audience_file")
+        return cls(
+            values,
+            lock_version=int(given) if given.isdigit() else None,
+            uploaded=list_ids_from_csv(upload.read()) if upload else None,
+            remove_list=data.get("remove_list") == "on",
+        )
 
-    def changes(self) -> dict[str, str]:
-        """What the services are given: every field as typed."""
-        return dict(self.values)
+    @property
+    def list_problem(self) -> str | None:
+        return self.uploaded if isinstance(self.uploaded, str) else None
+
+    def list_ids(self) -> list[str] | None:
+        """The list given (pasted and uploaded ids, each once), [] to remove it, None to keep what is stored."""
+        uploaded = self.uploaded if isinstance(self.uploaded, list) else []
+        ids = list_ids_parse(self.values["audience_list"]) + uploaded
+        if ids:
+            return list(dict.fromkeys(ids))
+        return [] if self.remove_list else None
+
+    def changes(self) -> dict:
+        """What the services are given: every field as typed, the list as its ids (left out: kept)."""
+        changes: dict = dict(self.values)
+        ids = self.list_ids()
+        if ids is None:
+            del changes["audience_list"]
+        else:
+            changes["audience_list"] = ids
+        return changes

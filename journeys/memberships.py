@@ -1,6 +1,7 @@
 """Which campaigns' audiences hold each customer, read set-based: the pass arbitration and conflicts share.
 
-Every campaign's audience (journeys.audiences.audience_q, over the stored facts) becomes one boolean column;
+Every campaign's audience (journeys.audiences.campaign_audience_q: its expression over the stored facts, and its
+list joined when it has one) becomes one boolean column;
 ONE `GROUP BY` over the population gives each distinct pattern of memberships with its count, so every pair
 of campaigns is intersected in one scan instead of one join per pair. Further boolean columns (a cap's
 condition) join the pattern; `counted` columns (a campaign's suppressed members) are counted per pattern
@@ -8,6 +9,10 @@ instead, so they do not multiply the patterns.
 
 An audience is read at `at` when one is given, else at its campaign's start, or now for a campaign already
 running: the stored facts cannot say what a past start held.
+
+Campaigns whose audiences compile to the same predicate (the same expression reading no fact that moves with
+the time, or read at the same time, and no list) share one column: every column is a CASE evaluated per row
+and a key of the GROUP BY, so twenty campaigns over eight distinct audiences cost eight.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from django.utils import timezone
 
 from cxcore.models import CustomerFacts
 
-from .audiences import audience_q
+from .audiences import campaign_audience_q
 from .models import Campaign
 
 
@@ -65,9 +70,19 @@ def _planned_for_wide_rows():
         yield
 
 
-def _audiences(campaigns: Sequence[Campaign], at: dt.datetime | None) -> dict[str, Q]:
+def _audiences(campaigns: Sequence[Campaign], at: dt.datetime | None) -> tuple[dict[str, Q], dict[int, str]]:
+    """The distinct audiences, each a column, and per campaign the column of its audience."""
     now = timezone.now()
-    return {audience_column(c): audience_q(expression=c.audience, at=audience_at(c, at, now)) for c in campaigns}
+    columns: dict[str, Q] = {}
+    by_predicate: dict[tuple, str] = {}
+    column_of: dict[int, str] = {}
+    for c in campaigns:
+        q = campaign_audience_q(c, at=audience_at(c, at, now))
+        sql, params = CustomerFacts.objects.order_by().filter(q).query.sql_with_params()
+        name = by_predicate.setdefault((sql, tuple(map(repr, params))), audience_column(c))
+        columns.setdefault(name, q)
+        column_of[c.pk] = name
+    return columns, column_of
 
 
 def membership_patterns(
@@ -81,7 +96,7 @@ def membership_patterns(
     if not campaigns:
         return []
     flags, counted = flags or {}, counted or {}
-    audiences = _audiences(campaigns, at)
+    audiences, column_of = _audiences(campaigns, at)
     columns = {name: _flag(q) for name, q in {**audiences, **flags}.items()}
     group = list(columns)
     counts = {f"n_{name}": Count("pk", filter=q) for name, q in counted.items()}
@@ -94,15 +109,14 @@ def membership_patterns(
             .annotate(customers=Count("pk"), **counts)
             .values_list(*group, "customers", *counts)
         )
-    by_column = {audience_column(c): c.pk for c in campaigns}
     width = len(group)
     patterns = []
     for row in rows:
-        held = [name for name, value in zip(group, row[:width], strict=True) if value]
+        held = {name for name, value in zip(group, row[:width], strict=True) if value}
         patterns.append(
             Pattern(
-                targeted=frozenset(by_column[name] for name in held if name in by_column),
-                flags=frozenset(name for name in held if name not in by_column),
+                targeted=frozenset(pk for pk, name in column_of.items() if name in held),
+                flags=frozenset(name for name in held if name not in audiences),
                 customers=row[width],
                 counts=dict(zip(counted, row[width + 1 :], strict=True)),
             )
@@ -116,15 +130,15 @@ def memberships_of(
     """customer id -> the campaigns whose audience holds them (customers in none left out), one statement."""
     if not campaigns:
         return {}
-    audiences = _audiences(campaigns, at)
+    audiences, column_of = _audiences(campaigns, at)
     rows = CustomerFacts.objects.order_by().filter(reduce(or_, audiences.values()))
     if customer_ids is not None:
         rows = rows.filter(customer_id__in=list(customer_ids))
     names = list(audiences)
-    by_column = {audience_column(c): c.pk for c in campaigns}
     with _planned_for_wide_rows():
         found = rows.annotate(**{name: _flag(q) for name, q in audiences.items()}).values_list("customer_id", *names)
-        return {
-            row[0]: frozenset(by_column[name] for name, held in zip(names, row[1:], strict=True) if held)
-            for row in found
-        }
+        memberships = {}
+        for row in found:
+            held = {name for name, value in zip(names, row[1:], strict=True) if value}
+            memberships[row[0]] = frozenset(pk for pk, name in column_of.items() if name in held)
+        return memberships

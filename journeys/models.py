@@ -22,8 +22,12 @@ class Campaign(models.Model):
     team = models.ForeignKey("cxcore.Team", on_delete=models.PROTECT, related_name="campaigns")
     category = models.ForeignKey("cxcore.Category", on_delete=models.PROTECT, related_name="campaigns")
     channel = models.ForeignKey("cxcore.Channel", on_delete=models.PROTECT, related_name="campaigns")
-    # An expression in the audience context (membrane.catalogue): the facts and profile fields.
+    # An expression in the audience context (membrane.catalogue): the facts and profile fields. With a list
+    # (audience_list_size > 0) it filters the list: the audience is the listed customers it holds for ("true":
+    # the whole list).
     audience = models.TextField()
+    # How many customers the campaign's list names (CampaignListMember); 0: no list, the expression alone.
+    audience_list_size = models.PositiveIntegerField(default=0)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     # Contacts per audience member over the window.
@@ -53,6 +57,20 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CampaignListMember(models.Model):
+    """A customer named by a campaign's audience list, keyed (campaign, customer): the audience readers join it
+    (journeys.audiences.campaign_audience_q) instead of listing its ids in the statement."""
+
+    pk = models.CompositePrimaryKey("campaign", "customer")
+    # The key leads with the campaign (a list read whole), so no index of its own; the customer's finds a
+    # customer's lists (the 360 view).
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.ForeignKey("cxcore.Customer", on_delete=models.CASCADE, related_name="+")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in the list of {self.campaign_id}"
 
 
 class CampaignPreview(models.Model):

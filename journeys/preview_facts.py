@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from cxcore.facts.selectors import facts_valid_at
 from cxcore.facts.set_based import facts_refresh
 from cxcore.models import Customer, CustomerChange, CustomerFacts
+from membrane.stages.projection import stages_projected_to
 
 
 def facts_stale_at(at: dt.datetime) -> bool:
@@ -41,6 +42,15 @@ def facts_stale_at(at: dt.datetime) -> bool:
 
 @contextmanager
 def facts_standing_at(at: dt.datetime) -> Iterator[bool]:
+    """Inside: CustomerFacts gives every customer's facts at `at`, and CustomerStage their stage at `at` as the
+    decision API projects it (membrane.stages.projection: a stage time alone changes before `at`). Yields
+    whether facts rows were computed."""
+    with stages_projected_to(at), _facts_at(at) as computed:
+        yield computed
+
+
+@contextmanager
+def _facts_at(at: dt.datetime) -> Iterator[bool]:
     """Inside: CustomerFacts gives every customer's facts at `at`. Yields whether rows were computed (then
     inside a transaction that holds the copy)."""
     table = CustomerFacts._meta.db_table

@@ -9,13 +9,14 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from cxcore.models import CustomerFacts
+from cxcore.models import CustomerFacts, Signal
 from journeys.models import Campaign, CampaignPreview, CampaignStatus
 from membrane.decisions.engine import ruleset_get
 from membrane.models import EvaluationRun
 from membrane.models.impact import PreviewStatus
 
-from .preview import preview_check, preview_compute
+from .preview import preview_compute
+from .verdicts import preview_check
 
 # Above this many customers the preview is computed by a worker while the page polls.
 LARGE = 200_000
@@ -23,12 +24,14 @@ LARGE = 200_000
 
 def preview_stamp(campaign: Campaign) -> str:
     """What a kept preview was computed from: the published principles, the facts (the last evaluation run),
-    the campaign, and the scheduled campaigns it may lose customers to (their number and latest edit)."""
+    the signals (the latest: a contact a cap counts, or a signal after the run that the facts at the start
+    read), the campaign, and the scheduled campaigns it may lose customers to (their number and latest edit)."""
     run = EvaluationRun.objects.order_by("-pk").values_list("pk", flat=True).first()
+    signal = Signal.objects.order_by("-pk").values_list("pk", flat=True).first()
     others = Campaign.objects.filter(status=CampaignStatus.SCHEDULED).exclude(pk=campaign.pk)
     contenders = others.aggregate(n=Count("pk"), edited=Max("updated_at"))
     edited = contenders["edited"].timestamp() if contenders["edited"] else 0
-    return f"{ruleset_get().stamp}:{run}:{campaign.lock_version}:{contenders['n']}:{edited}"
+    return f"{ruleset_get().stamp}:{run}:{signal}:{campaign.lock_version}:{contenders['n']}:{edited}"
 
 
 def preview_json(preview: CampaignPreview | None) -> dict:

@@ -2,7 +2,10 @@
 
 The console's form and the API both hand these functions the values as given (strings from a form, JSON
 values from the API); `campaign_values_check` turns them into the model's values and names every bad field
-at once, an audience's problems each with line, column, message and suggestion. Who may write is decided
+at once, an audience's problems each with line, column, message and suggestion. An audience list
+(`audience_list`: external ids; [] or None removes it) is checked against the customers and stored in the
+same transaction as the campaign (journeys.audience_lists), so unknown ids save nothing; with a list, a
+blank expression is `true` (the whole list). Who may write is decided
 here too (`campaign_write_check`): a marketer only their own team's campaigns, an integration holding the
 `campaigns` scope (the API has checked it) and an administrator any team's; CX managers and agents read.
 """
@@ -10,6 +13,8 @@ here too (`campaign_write_check`): a marketer only their own team's campaigns, a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +26,23 @@ from cxcore.authentication import TokenUser
 from cxcore.models import Category, Channel, Role, Team
 from membrane.principles.conditions import ConditionError
 
+from .audience_lists import Staged, list_ids_check, list_members_write, list_staged
 from .audiences import audience_check
 from .models import Campaign, CampaignStatus
 
-FIELDS = ("name", "team", "category", "channel", "audience", "starts_at", "ends_at", "touches", "priority", "status")
+FIELDS = (
+    "name",
+    "team",
+    "category",
+    "channel",
+    "audience",
+    "audience_list",
+    "starts_at",
+    "ends_at",
+    "touches",
+    "priority",
+    "status",
+)
 REQUIRED = ("name", "team", "category", "channel", "audience", "starts_at", "ends_at")
 DEFAULTS = {"touches": 1, "priority": 0, "status": CampaignStatus.DRAFT}
 _VOCABULARIES = {"team": Team, "category": Category, "channel": Channel}
@@ -129,11 +147,25 @@ def _integer(name: str, value: Any) -> int | str:
     return value
 
 
+def _unstorable(text: str) -> str | None:
+    """PostgreSQL text cannot hold NUL and a lone surrogate cannot be encoded: either, stored or merely
+    looked up, would be a 500 (schemathesis sent both)."""
+    if "\x00" in text:
+        return "Must not contain NUL characters."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must be valid Unicode text."
+    return None
+
+
 def _key(name: str, value: Any):
     if isinstance(value, _VOCABULARIES[name]):
         return value
     if not isinstance(value, str) or not value.strip():
         return "This field is required." if value in (None, "") else "Must be a key (a string)."
+    if problem := _unstorable(value):
+        return problem
     found = _VOCABULARIES[name].objects.filter(key=value.strip()).first()
     if found is None:
         keys = ", ".join(_VOCABULARIES[name].objects.values_list("key", flat=True))
@@ -156,10 +188,15 @@ def campaign_values_check(given: dict[str, Any]) -> tuple[dict[str, Any], dict[s
                 errors[name] = "Give the campaign a name." if text is not None or value is None else "Must be text."
             elif len(text) > MAX_NAME:
                 errors[name] = f"At most {MAX_NAME} characters."
+            elif problem := _unstorable(text):
+                errors[name] = problem
             else:
                 values[name] = text
         elif name in _VOCABULARIES:
             found = _key(name, value)
+            (errors if isinstance(found, str) else values)[name] = found
+        elif name == "audience_list":
+            found = list_ids_check([] if value is None else value)
             (errors if isinstance(found, str) else values)[name] = found
         elif name == "audience":
             if not isinstance(value, str) or not value.strip():
@@ -189,6 +226,30 @@ def campaign_values_check(given: dict[str, Any]) -> tuple[dict[str, Any], dict[s
 
 
 ENDED = "Its window has ended: move the window before scheduling it."
+WHOLE_LIST = "true"
+
+
+def _blank_audience_for_list(given: dict[str, Any], *, has_list: bool) -> dict[str, Any]:
+    """With a list (given, or kept), a blank expression is `true`: the audience is the whole list."""
+    listed = given.get("audience_list")
+    will_have_list = bool(listed) if isinstance(listed, list) else has_list and "audience_list" not in given
+    audience = given.get("audience")
+    if will_have_list and (audience is None or (isinstance(audience, str) and not audience.strip())):
+        return {**given, "audience": WHOLE_LIST}
+    return given
+
+
+@contextmanager
+def _list_staged(cleaned: dict[str, Any], errors: dict[str, str]) -> Iterator[Staged | None]:
+    """The given list staged and checked (its unknown ids an error), or None when none is given."""
+    ids = cleaned.pop("audience_list", None)
+    if not ids:
+        yield None
+        return
+    with list_staged(ids) as staged:
+        if staged.problem:
+            errors["audience_list"] = staged.problem
+        yield staged
 
 
 def _whole_check(merged: dict[str, Any], errors: dict[str, str], *, scheduling: bool) -> None:
@@ -206,7 +267,7 @@ def _whole_check(merged: dict[str, Any], errors: dict[str, str], *, scheduling: 
 def campaign_create(*, actor, values: dict[str, Any]) -> Campaign:
     """A new campaign from the given fields (touches, priority and status have defaults); InvalidCampaign
     naming every bad field, NotAllowed for another team's (a marketer's own team when none is given)."""
-    given = dict(values)
+    given = _blank_audience_for_list(dict(values), has_list=False)
     if "team" not in given and not _is_integration(actor) and getattr(actor, "team", None) is not None:
         given["team"] = actor.team
     campaign_write_check(actor, None)
@@ -214,23 +275,30 @@ def campaign_create(*, actor, values: dict[str, Any]) -> Campaign:
     errors.update({name: "This field is required." for name in REQUIRED if name not in given})
     if isinstance(cleaned.get("team"), Team):
         campaign_write_check(actor, cleaned["team"])
-    merged = {**DEFAULTS, **cleaned}
-    _whole_check(merged, errors, scheduling=merged["status"] == CampaignStatus.SCHEDULED)
-    if errors:
-        raise InvalidCampaign(errors, problems)
-    user = _user(actor)
-    return Campaign.objects.create(**merged, created_by=user, updated_by=user)
+    with transaction.atomic(), _list_staged(cleaned, errors) as staged:
+        merged = {**DEFAULTS, **cleaned}
+        _whole_check(merged, errors, scheduling=merged["status"] == CampaignStatus.SCHEDULED)
+        if errors:
+            raise InvalidCampaign(errors, problems)
+        user = _user(actor)
+        size = staged.size if staged else 0
+        campaign = Campaign.objects.create(**merged, audience_list_size=size, created_by=user, updated_by=user)
+        if staged:
+            list_members_write(campaign=campaign, staged=staged)
+    return campaign
 
 
 def campaign_update(*, campaign: Campaign, actor, lock_version: Any, changes: dict[str, Any]) -> Campaign:
     """The changes saved over the copy read at `lock_version`; StaleCopy if someone saved since."""
     campaign_write_check(actor, campaign.team)
+    changes = _blank_audience_for_list(changes, has_list=bool(campaign.audience_list_size))
     cleaned, errors, problems = campaign_values_check(changes)
     if isinstance(lock_version, bool) or not isinstance(lock_version, int):
         errors["lock_version"] = "This field is required: the lock_version of the copy you edited."
     if isinstance(cleaned.get("team"), Team):
         campaign_write_check(actor, cleaned["team"])
-    with transaction.atomic():
+    listing = "audience_list" in cleaned
+    with transaction.atomic(), _list_staged(cleaned, errors) as staged:
         # The row alone: rows joined to a locked row are those of the snapshot before the wait, so a join
         # would name the previous saver's predecessor (none) after waiting for their commit.
         current = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -244,9 +312,13 @@ def campaign_update(*, campaign: Campaign, actor, lock_version: Any, changes: di
             raise StaleCopy(saved_by=by, saved_at=current.updated_at, current=current)
         for name, value in cleaned.items():
             setattr(current, name, value)
+        if listing:
+            list_members_write(campaign=current, staged=staged)
+            current.audience_list_size = staged.size if staged else 0
         current.lock_version += 1
         current.updated_by = _user(actor)
-        current.save(update_fields=[*cleaned, "lock_version", "updated_by", "updated_at"])
+        listed = ["audience_list_size"] if listing else []
+        current.save(update_fields=[*cleaned, *listed, "lock_version", "updated_by", "updated_at"])
     return current
 
 

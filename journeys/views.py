@@ -18,7 +18,7 @@ from membrane.principles.conditions import ConditionError
 from membrane.principles.editor_live import condition_report, fact_panel
 
 from . import selectors, services
-from .audiences import CONTEXT, audience_count
+from .audiences import CONTEXT, audience_count, listed_audience_count
 from .forms import CampaignForm
 from .models import CampaignStatus
 from .selectors import READER_ROLES
@@ -39,10 +39,10 @@ def _may_write(user, team=None) -> bool:
 
 @console_view()
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    """The campaigns, filtered. The navigation lists the section for every console role (cxcore.navigation has
-    no roles), so an agent gets the page saying campaigns are not theirs to read, and no campaign."""
+    """The campaigns, filtered. An agent who follows an old link gets the page saying campaigns are not theirs
+    to read (403), and no campaign; the navigation does not offer them the section."""
     if not request.user.has_role(*READER_ROLES):
-        return render(request, LIST_TEMPLATE, {"not_for_you": True})
+        return render(request, LIST_TEMPLATE, {"not_for_you": True}, status=403)
     filters, errors = _list_filters(request.GET)
     campaigns = selectors.campaigns_list(filters) if not errors else selectors.campaigns_list()
     context = {
@@ -104,7 +104,10 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     team = request.user.team.key if request.user.team else ""
     if request.method == "GET":
         return render(request, FORM_TEMPLATE, _form_context(request, CampaignForm.blank(team=team)))
-    form = CampaignForm.posted(request.POST)
+    form = CampaignForm.posted(request.POST, request.FILES)
+    if form.list_problem:
+        form.errors = {"audience_list": form.list_problem}
+        return render(request, FORM_TEMPLATE, _form_context(request, form), status=400)
     try:
         campaign = services.campaign_create(actor=request.user, values=form.changes())
     except services.NotAllowed as refused:
@@ -122,7 +125,10 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = selectors.campaign_get_for_user(request.user, pk, write=True)
     if request.method == "GET":
         return render(request, FORM_TEMPLATE, _form_context(request, CampaignForm.of(campaign), campaign))
-    form = CampaignForm.posted(request.POST)
+    form = CampaignForm.posted(request.POST, request.FILES)
+    if form.list_problem:
+        form.errors = {"audience_list": form.list_problem}
+        return render(request, FORM_TEMPLATE, _form_context(request, form, campaign), status=400)
     try:
         services.campaign_update(
             campaign=campaign, actor=request.user, lock_version=form.lock_version, changes=form.changes()
@@ -187,12 +193,28 @@ def audience_check(request: HttpRequest) -> HttpResponse:
 @console_view(*WRITERS)
 @require_POST
 def audience_live_count(request: HttpRequest) -> HttpResponse:
-    """How many customers the audience as typed holds now, over their stored facts."""
-    expression = request.POST.get("audience", "").replace("\r\n", "\n")
-    count = None
+    """How many customers the audience as typed holds now, over their stored facts: of the list as given (its
+    unknown ids said), or of the edited campaign's stored list, when there is one."""
+    form = CampaignForm.posted(request.POST, request.FILES)
+    expression = form.values["audience"]
+    ids = form.list_ids()
+    given = request.POST.get("campaign", "")
+    campaign = selectors.campaign_get_for_user(request.user, int(given), write=True) if given.isdigit() else None
+    stored = campaign is not None and campaign.audience_list_size and ids is None
+    listed = bool(ids) or bool(stored)
+    if listed and not expression.strip():
+        expression = services.WHOLE_LIST
+    count, unknown = None, form.list_problem
     if expression.strip():
         try:
-            count = audience_count(expression=expression)
+            if ids:
+                count, staged = listed_audience_count(expression=expression, ids=ids)
+                unknown = staged.problem
+            elif stored:
+                count, _ = listed_audience_count(expression=expression, campaign=campaign)
+            else:
+                count = audience_count(expression=expression)
         except ConditionError:
             count = None
-    return render(request, f"{FORM_TEMPLATE}#count", {"count": count, "blank": not expression.strip()})
+    context = {"count": count, "blank": not expression.strip(), "listed": listed, "unknown": unknown}
+    return render(request, f"{FORM_TEMPLATE}#count", context)

@@ -16,9 +16,9 @@ from cxcore.decorators import console_view
 from cxcore.htmx import page_or_fragment
 
 from .models import Campaign
-from .preview import PreviewRefused
 from .preview_store import preview_json, preview_request
 from .selectors import READER_ROLES, campaign_get_for_user
+from .verdicts import PreviewRefused
 
 TEMPLATE = "journeys/preview.html"
 ALLOWED, SUPPRESSED = "#0f9d8a", "#c2417a"

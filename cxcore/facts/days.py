@@ -17,7 +17,8 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
-from django.db.models import BigIntegerField, Func
+from django.db.models import BigIntegerField, DateTimeField, Func, Q, Value
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, IsNull, LessThan, LessThanOrEqual
 
 from .sql import DAY_US, Dialect
 
@@ -143,17 +144,55 @@ def flip_offsets(days: int | Decimal) -> set[float]:
 
 class DaysSince(Func):
     """A day count in SQL: the exact duration from a column to `at`, in integer microseconds (like cxcore's day
-    facts and the expression language's comparisons of them); null stays null."""
+    facts and the expression language's comparisons of them); null stays null, and with `null_after_at` a
+    column later than `at` gives null too (a fact whose instant may come after T).
+
+    A comparison with a constant (`compared`) and the null test (`null_q`) read the column itself: `count > b`
+    is `column < at - b`, the bound worked out once instead of the count per row (exact: both are whole
+    microseconds), and a plain comparison of the column, which an index can serve."""
 
     output_field = BigIntegerField()
 
-    def __init__(self, expression, *, at: dt.datetime):
+    def __init__(self, expression, *, at: dt.datetime, null_after_at: bool = False):
         super().__init__(expression)
-        self.at_us = epoch_us(at)
+        self.at, self.at_us, self.null_after_at = at, epoch_us(at), null_after_at
 
     def as_sql(self, compiler, connection, **extra_context):
         inner, params = compiler.compile(self.source_expressions[0])
         if params:
             # The dialect may repeat the expression (SQLite): a column has no parameters to repeat with it.
             raise ValueError("DaysSince counts from a column, not from an expression with parameters")
-        return f"(%s - {Dialect(connection.vendor).epoch_us(inner)})", [self.at_us]
+        days = f"(%s - {Dialect(connection.vendor).epoch_us(inner)})"
+        if not self.null_after_at:
+            return days, [self.at_us]
+        return f"CASE WHEN {inner} > %s THEN NULL ELSE {days} END", [
+            connection.ops.adapt_datetimefield_value(self.at),
+            self.at_us,
+        ]
+
+    def _instant(self) -> Value:
+        return Value(self.at, output_field=DateTimeField())
+
+    def null_q(self, null: bool) -> Q:
+        """Where the count is null (`null`) or not, from the column alone."""
+        column = self.source_expressions[0]
+        if null:
+            q = Q(IsNull(column, True))
+            return q | Q(GreaterThan(column, self._instant())) if self.null_after_at else q
+        q = Q(IsNull(column, False))
+        return q & Q(LessThanOrEqual(column, self._instant())) if self.null_after_at else q
+
+    def compared(self, op: str, bound: int) -> Q:
+        """`count op bound` (bound in microseconds, op one of < <= > >=) where the count is not null; where it is,
+        the answer is not true (callers AND `null_q(False)`, as for any comparison with a null)."""
+        try:
+            instant = self.at - dt.timedelta(microseconds=bound)
+        except OverflowError:
+            # Beyond the dates a column can hold: the count itself is compared.
+            return Q(_COUNT_LOOKUPS[op](self, Value(bound)))
+        # at - column op bound  <=>  column (op mirrored) at - bound
+        return Q(_COLUMN_LOOKUPS[op](self.source_expressions[0], Value(instant, output_field=DateTimeField())))
+
+
+_COUNT_LOOKUPS = {"<": LessThan, "<=": LessThanOrEqual, ">": GreaterThan, ">=": GreaterThanOrEqual}
+_COLUMN_LOOKUPS = {"<": GreaterThan, "<=": GreaterThanOrEqual, ">": LessThan, ">=": LessThanOrEqual}

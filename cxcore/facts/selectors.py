@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F, Q
 
 from cxcore.models import CustomerFacts
 
@@ -23,11 +23,8 @@ def fact_expressions(*, at: dt.datetime, prefix: str = "facts__") -> dict:
         column = f"{prefix}{fact.column}"
         if not fact.counts_days:
             expressions[fact.name] = F(column)
-        elif fact.fold.may_start_after_t:
-            days = DaysSince(F(column), at=at)
-            expressions[fact.name] = Case(When(**{f"{column}__gt": at}, then=Value(None)), default=days)
         else:
-            expressions[fact.name] = DaysSince(F(column), at=at)
+            expressions[fact.name] = DaysSince(F(column), at=at, null_after_at=fact.fold.may_start_after_t)
     return expressions
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from cxcore.models import Customer, CustomerChange, CustomerFacts, Signal
@@ -146,21 +146,39 @@ def facts_valid_sql(alias: str) -> str:
     return f"({alias}.as_of <= %(at)s AND ({alias}.valid_until_us IS NULL OR {alias}.valid_until_us > %(at_us)s))"
 
 
-def facts_upsert_sql(source: str) -> str:
-    """INSERT ... SELECT of every stored column from `source` (a CTE or subquery with customer_id and the columns)."""
+def facts_upsert_sql(source: str, *, upsert: bool = True) -> str:
+    """INSERT ... SELECT of every stored column from `source` (a CTE or subquery with customer_id and the columns),
+    replacing a stored row (`upsert`) or not (a stored row makes it fail)."""
     names = stored_columns()
     columns = ", ".join(names)
-    return f"""INSERT INTO {CustomerFacts._meta.db_table} (customer_id, as_of, computed_at, {columns})
-SELECT customer_id, %(at)s, %(now)s, {columns} FROM {source} WHERE 1 = 1
+    insert = f"""INSERT INTO {CustomerFacts._meta.db_table} (customer_id, as_of, computed_at, {columns})
+SELECT customer_id, %(at)s, %(now)s, {columns} FROM {source} WHERE 1 = 1"""
+    if not upsert:
+        return insert
+    return f"""{insert}
 ON CONFLICT (customer_id) DO UPDATE SET as_of = excluded.as_of, computed_at = excluded.computed_at,
     {", ".join(f"{name} = excluded.{name}" for name in names)}"""
 
 
-def _statement(d: Dialect, *, scope: str) -> str:
+def _statement(d: Dialect, *, scope: str, upsert: bool = True) -> str:
     ctes, select = facts_select(d.vendor, scope=scope)
     # INSERT first and the CTEs inside its SELECT: Python's sqlite3 reports no rowcount for a statement
     # that starts with WITH. (`WHERE 1 = 1` tells SQLite's parser the ON CONFLICT is not a join's.)
-    return facts_upsert_sql(f"(WITH {ctes} {select}) f")
+    return facts_upsert_sql(f"(WITH {ctes} {select}) f", upsert=upsert)
+
+
+def _insert_or_upsert(cursor, d: Dialect, *, scope: str, params: dict) -> int:
+    """Writes the rows of a scope that held no stored row when the caller looked: a plain INSERT, which costs
+    PostgreSQL about an eighth less than the upsert's speculative insertion of every row (a cold run after an
+    import writes a million). A row stored meanwhile by another connection (the event-time path) makes it
+    fail: the upsert then writes the scope again, replacing it."""
+    try:
+        with transaction.atomic():
+            cursor.execute(_statement(d, scope=scope, upsert=False), params)
+            return cursor.rowcount
+    except IntegrityError:
+        cursor.execute(_statement(d, scope=scope), params)
+        return cursor.rowcount
 
 
 def facts_params(vendor: str, *, at: dt.datetime, facts: tuple[FactDef, ...] = CXCORE_FACTS) -> dict:
@@ -178,11 +196,16 @@ def facts_params(vendor: str, *, at: dt.datetime, facts: tuple[FactDef, ...] = C
 
 
 def facts_compute_all(
-    *, at: dt.datetime, customer_ids: Iterable[int] | None = None, id_range: tuple[int, int] | None = None
+    *,
+    at: dt.datetime,
+    customer_ids: Iterable[int] | None = None,
+    id_range: tuple[int, int] | None = None,
+    none_stored: bool = False,
 ) -> int:
     """Computes cxcore's facts as of `at` for every customer (or those given, or ids lo <= id < hi) and stores them.
 
-    Returns the number of CustomerFacts rows written.
+    `none_stored`: the caller found none of them with a stored row (a cold run's range), so the rows are
+    inserted rather than upserted while that holds. Returns the number of CustomerFacts rows written.
     """
     d = Dialect(connection.vendor)
     params = facts_params(d.vendor, at=at)
@@ -201,8 +224,11 @@ def facts_compute_all(
             cursor.execute(FACTS_NO_JIT)
         if stream:
             cursor.execute(FACTS_STREAM_GROUPS)
-        cursor.execute(_statement(d, scope=scope), params)
-        written = cursor.rowcount
+        if none_stored:
+            written = _insert_or_upsert(cursor, d, scope=scope, params=params)
+        else:
+            cursor.execute(_statement(d, scope=scope), params)
+            written = cursor.rowcount
         if stream:
             # SET LOCAL lasts to the end of the caller's transaction, whose other statements it is not for.
             cursor.execute("SET LOCAL enable_hashagg TO DEFAULT")
@@ -244,7 +270,9 @@ def facts_refresh(*, at: dt.datetime, id_range: tuple[int, int] | None = None) -
         stale = [pk for (pk,) in cursor.fetchall()]
     if id_range is not None and len(stale) * 2 > id_range[1] - id_range[0]:
         # Most of the range: one pass over its signals beats looking up each customer's.
-        facts_compute_all(at=at, id_range=id_range)
+        lo, hi = id_range
+        none_stored = not CustomerFacts.objects.filter(customer_id__gte=lo, customer_id__lt=hi).exists()
+        facts_compute_all(at=at, id_range=id_range, none_stored=none_stored)
         return len(stale)
     for start in range(0, len(stale), REFRESH_CHUNK):
         facts_compute_all(at=at, customer_ids=stale[start : start + REFRESH_CHUNK])

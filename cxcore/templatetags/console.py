@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
+from cxcore.selectors import vocabulary_label
+
 register = template.Library()
 
 
@@ -35,3 +37,9 @@ def fact_value(value: object) -> str:
 def label_of(key: str, labels: dict[str, str]) -> str:
     """A vocabulary key as its name: {{ key|label_of:channel_names }}; a key without a name stays itself."""
     return labels.get(key, key)
+
+
+@register.filter
+def action_label(key: str) -> str:
+    """An action kind as people read it, the same on the queue and the customer page: {{ task.kind|action_label }}."""
+    return vocabulary_label(vocabulary="action_kind", key=key)

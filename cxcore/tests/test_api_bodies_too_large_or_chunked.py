@@ -92,8 +92,19 @@ def test_a_chunked_body_over_the_limit_is_a_413(make_token):
 def test_the_wsgi_application_reads_chunked_bodies():
     # In a process of its own: loading the WSGI module freezes the collector (see its own test).
     probe = "import config.wsgi; print(type(config.wsgi.application.app).__name__)"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "a-key-of-this-test-only"}
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=True
     )
     assert result.stdout.split() == ["ChunkedBodies"]
+
+
+def test_a_chunked_body_over_the_site_limit_is_a_413_where_an_endpoint_takes_larger_ones(make_token):
+    # The campaigns API reads lists larger than the site's limit, but only with their Content-Length: a chunked
+    # one is cut at the limit, and must be refused, not read cut short (a 400 for malformed JSON).
+    ids = [f"L-{n:05d}" for n in range(1000)]
+    body = json.dumps({"name": "Big list", "audience_list": ids}).encode()
+    response = post_chunked("/api/v1/campaigns", body, token=make_token("campaigns"))
+
+    assert response.status_code == 413, response.content
+    assert json.loads(response.content)["detail"] == "The request body is larger than the limit of 4,000 bytes."

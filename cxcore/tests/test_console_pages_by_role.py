@@ -6,6 +6,10 @@ from django.urls import reverse
 from cxcore.factories import make_user
 from cxcore.navigation import nav_items
 
+# The users come from fixtures asked for by name (request.getfixturevalue), which pytest-django does not see:
+# marked, these tests run with the database tests, before any transactional test has flushed the seeded rows.
+pytestmark = pytest.mark.django_db
+
 PAGES = [item.name for item in nav_items()]
 
 

@@ -90,8 +90,9 @@ def test_queries_do_not_grow_with_the_signals(customer):
 
     # cxcore 3, the membrane's stage, facts and stage history 7 (the facts: their checkpoint, then the signals
     # after it), its may-we matrix and open actions 4 (it brings the stage up and reads the facts again: a
-    # contributor cannot see what another one read), journeys' planned campaigns 1 (none is scheduled).
-    assert len(many) == len(few) <= 15
+    # contributor cannot see what another one read), the open tickets an ETA can be given for 1, journeys'
+    # planned campaigns 2 (the campaign lists holding the customer, the scheduled campaigns: none is).
+    assert len(many) == len(few) <= 17
 
 
 def test_other_apps_contribute_parts_of_the_view(customer):

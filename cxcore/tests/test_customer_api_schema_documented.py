@@ -30,3 +30,21 @@ def test_the_schema_documents_signals_and_customers(client, agent):
     assert {"get", "put"} <= set(customer)
     assert "timezone" in customer["put"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
     assert "404" in customer["get"]["responses"]
+
+
+def test_every_operation_documents_the_503_of_a_database_that_does_not_answer(client, agent):
+    # Any endpoint answers 503 with Retry-After while the database is down (cxcore.views_errors; the fault test
+    # tests/faults/test_postgresql_restarts_under_the_app.py sees it): integrations read it in the schema.
+    client.force_login(agent)
+    schema = yaml.safe_load(client.get("/api/schema/").content)
+    operations = [
+        (path, method, operation)
+        for path, item in schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+    assert len(operations) > 20
+    undocumented = [f"{method} {path}" for path, method, operation in operations if "503" not in operation["responses"]]
+    assert undocumented == []
+    assert "Retry-After" in schema["paths"]["/api/v1/decisions"]["post"]["responses"]["503"]["description"]

@@ -35,7 +35,7 @@ print(" ".join("frozen" if id(k) not in tracked else "walked" for k in kept))
 
 def _probe(code: str) -> list[str]:
     # In a process of its own: freezing this test process would keep its garbage for good.
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "a-key-of-this-test-only"}
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=True
     )

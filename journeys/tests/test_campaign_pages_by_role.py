@@ -44,7 +44,9 @@ def test_the_list_by_role(client, marketer, cx_manager, agent):
         assert page.status_code == 200 and "Service plans" in page.content.decode()
         assert ('data-testid="new-campaign"' in page.content.decode()) == (who == marketer)
     client.force_login(agent)
-    page = client.get("/campaigns/").content.decode()
+    refused = client.get("/campaigns/")
+    page = refused.content.decode()
+    assert refused.status_code == 403
     assert 'data-testid="not-for-you"' in page and "Service plans" not in page
 
 

@@ -9,6 +9,10 @@ from cxcore.models import CustomerFacts
 
 from .conflicts_support import campaign, population
 
+# The users come from fixtures asked for by name (request.getfixturevalue), which pytest-django does not see:
+# marked, these tests run with the database tests, before any transactional test has flushed the seeded rows.
+pytestmark = pytest.mark.django_db
+
 URL = "/api/v1/conflicts"
 
 

@@ -1,5 +1,6 @@
 """The customer page and the 360° view list the scheduled campaigns that target the customer, and whether each
-will reach them, and why not: arbitration first, then the decision at the campaign's start."""
+will reach them, and why not: the decision at the campaign's start, then arbitration among the campaigns it
+allows (a campaign keeps only the customers it will reach)."""
 
 from __future__ import annotations
 
@@ -35,14 +36,21 @@ def verdict(customer: Customer, c) -> str:
 
 def test_each_targeting_campaign_says_whether_it_reaches_the_customer_and_why_not(plans):
     offer, update, survey = plans
-    reached = set()
+    reached, update_reached = set(), set()
     for customer in Customer.objects.all():
         entries = customer_360(customer=customer, at=NOW)["campaigns"]
         assert [e["name"] for e in entries] == ["Offer", "Update", "Survey"]
         by_name = {e["name"]: e for e in entries}
-        # The overlapping update of lower priority loses the customer to the offer.
-        assert by_name["Update"]["reaches"] is False
-        assert "'Offer' of marketing_devices keeps the customer" in by_name["Update"]["why"]
+        # The overlapping update of lower priority loses the customer to the offer where the offer reaches them;
+        # elsewhere it is what the decision at its own start says.
+        if verdict(customer, offer).verdict == "allow":
+            assert by_name["Update"]["reaches"] is False
+            assert "'Offer' of marketing_devices keeps the customer" in by_name["Update"]["why"]
+        else:
+            expected = verdict(customer, update)
+            assert by_name["Update"]["reaches"] is (expected.verdict == "allow")
+            assert by_name["Update"]["why"] == expected.reason
+        update_reached.add(by_name["Update"]["reaches"])
         # The survey on sms: no consent.
         assert by_name["Survey"]["reaches"] is False
         assert "not consented to sms" in by_name["Survey"]["why"]
@@ -52,6 +60,7 @@ def test_each_targeting_campaign_says_whether_it_reaches_the_customer_and_why_no
         assert by_name["Offer"]["why"] == expected.reason
         reached.add(by_name["Offer"]["reaches"])
     assert reached == {True, False}  # some in crisis, some not
+    assert True in update_reached  # the offer does not take the customers it will not contact
 
 
 def test_the_customer_page_shows_the_section(plans, client, agent):

@@ -44,12 +44,23 @@ from cxcore.models import Customer, CustomerChange, CustomerFacts
 from membrane.catalogue import fact_types_for
 from membrane.decisions.engine import CompiledPrinciple, ruleset_get
 from membrane.decisions.facts import customer_row, interaction_context
-from membrane.decisions.values import DecisionInputs
+from membrane.decisions.selectors import decision_inputs_of
 from membrane.expressions import check, compile_sql
 from membrane.models.decisions import AgentTask, TaskStatus
 from membrane.models.principles import PrincipleVersion
 from membrane.stages.facts import stored_stage_facts
 from membrane.stored_facts import LOCAL_TIME, stored_fact_columns
+
+# An agent's work on a task lives in work.py; its services are named here too, where callers look for them.
+from .work import (  # noqa: F401
+    TaskChange,
+    TaskRefused,
+    agent_task_claim,
+    agent_task_complete,
+    agent_task_dismiss,
+    agent_task_release,
+    agent_task_undo,
+)
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
@@ -105,7 +116,7 @@ def _sync_one(customer: Customer, prescribes: tuple[CompiledPrinciple, ...], at:
         episodes[task.principle_id].append(task)
     if not prescribes and not episodes:
         return counts
-    row, _stage = customer_row(inputs=DecisionInputs(customer), at=at)
+    row, _stage = customer_row(inputs=decision_inputs_of(customer, at=at), at=at)
     holding = {p.principle_id: p for p in prescribes if p.predicate(row)}
     mine = AgentTask.objects.filter(customer=customer)
     for principle_id in episodes:
@@ -300,13 +311,3 @@ def actions_sync(*, customer_ids: Iterable[int] | None = None, at: dt.datetime |
     if customer_ids is not None:
         return _sync_customers(customer_ids, prescribes, at).as_dict()
     return _sync_everyone(prescribes, at).as_dict()
-
-
-def agent_task_complete(*, task: AgentTask, actor) -> AgentTask:
-    """An agent marks the action done; a conditional update so two agents cannot both complete it."""
-    now = timezone.now()
-    AgentTask.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(
-        status=TaskStatus.DONE, done_at=now, done_by=actor
-    )
-    task.refresh_from_db()
-    return task

@@ -129,6 +129,7 @@ class DecisionView(ReadsWithToken, APIView):
     """The hottest endpoint: a bearer token is looked up in the statement that reads the question's
     customer (ReadsWithToken), authenticated and checked as everywhere else before anything is answered."""
 
+    throttle_scope = "decisions"
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
     permission_classes = [DECIDERS]
@@ -201,6 +202,7 @@ class DecisionView(ReadsWithToken, APIView):
 
 
 class DecisionBatchView(APIView):
+    throttle_scope = "decisions"
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
     permission_classes = [DECIDERS]

@@ -157,6 +157,18 @@ def cap_retry_after(cap: CompiledPrinciple, contact_times: Sequence[dt.datetime]
     return contact_times[len(contact_times) - n] + days * DAY
 
 
+def cap_reason(cap: CompiledPrinciple, count: int, retry_after: dt.datetime) -> str:
+    """The sentence of a suppression by a cap that `count` contacts in its window already reach (also the
+    campaign preview's, journeys.verdicts)."""
+    n, days = cap.params["n"], cap.params["days"]
+    contacts_text = "1 contact" if count == 1 else f"{count} contacts"
+    verb = "reaches" if count == 1 else "reach"
+    return (
+        f"Suppressed by {cap.label}: {contacts_text} in the last {days} days already {verb} the cap of {n}; "
+        f"the next is possible from {retry_after:%Y-%m-%d %H:%M} UTC."
+    )
+
+
 def decide(
     ruleset: Ruleset,
     row: Mapping,
@@ -208,17 +220,7 @@ def decide(
             blocked.append((retry_after, cap, len(times)))
     if blocked:
         retry_after, cap, count = max(blocked, key=lambda item: item[0])
-        n, days = cap.params["n"], cap.params["days"]
-        contacts_text = "1 contact" if count == 1 else f"{count} contacts"
-        verb = "reaches" if count == 1 else "reach"
-        return answer(
-            "suppress",
-            cap.ref(),
-            cap,
-            f"Suppressed by {cap.label}: {contacts_text} in the last {days} days already {verb} the cap of {n}; "
-            f"the next is possible from {retry_after:%Y-%m-%d %H:%M} UTC.",
-            retry_after,
-        )
+        return answer("suppress", cap.ref(), cap, cap_reason(cap, count, retry_after), retry_after)
     if deciding is not None:
         return answer(
             "allow", deciding.ref(), deciding, f"Allowed by {deciding.label}: {explain(deciding.facts, row)}."

@@ -6,18 +6,26 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from django.utils import timezone
+
 from cxcore.facts.fold_state import StoredCheckpoint, checkpoint_holds, facts_after_checkpoint
 from cxcore.facts.per_customer import SIGNAL_COLUMNS, facts_for_customer, signal_rows
-from cxcore.models import Customer, Signal, SignalKind
+from cxcore.models import Customer, Signal
 from cxcore.selectors import earliest_of
-from membrane.stages.event_time import StoredStage, stage_bring_up_to
+from membrane.stages.one_customer import StoredStage, bring_up_one, stage_bring_up_to
 from membrane.stages.rules import published_ruleset
 
+from .contacts import cap_contacts
 from .engine import CompiledPrinciple
 from .values import DecisionInputs, Interaction, PreloadedSignals
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _OCCURRED_AT = SIGNAL_COLUMNS.index("occurred_at")
+# A decision that had to fold more of the customer's signals than this (they have no checkpoint that
+# holds: a full run evaluated them, which stores none) has the event-time writer bring them up to its
+# time, which stores their checkpoint: the decisions after it read that, not the whole history. Below
+# it, folding the signals costs less than the write.
+CHECKPOINT_AFTER = 256
 
 
 def interaction_context(*, customer: Customer, interaction: Interaction | None, at: dt.datetime) -> dict:
@@ -72,7 +80,10 @@ def customer_row(
             rows = signal_rows(customer=customer, at=at)
         else:
             rows = [row for row in read.signals.rows if row[_OCCURRED_AT] <= at]
-        state = stage_bring_up_to(customer=customer, at=at, ruleset=ruleset, stored=stored, rows=rows)
+        if _checkpoint_wanted(rows, stored, at):
+            state = bring_up_one(customer, at=at, ruleset=ruleset)
+        else:
+            state = stage_bring_up_to(customer=customer, at=at, ruleset=ruleset, stored=stored, rows=rows)
         row = facts_for_customer(customer=customer, at=at, rows=rows)
     row.update(stage=state.stage, previous_stage=state.previous_stage, days_in_stage=state.days_in_stage)
     row.update(interaction_context(customer=customer, interaction=interaction, at=at))
@@ -89,6 +100,16 @@ def _holding(customer: Customer, read, at: dt.datetime) -> StoredCheckpoint | No
         return None
     dirty = earliest_of(customer.dirty_since, read.stored_stage.changes_since)
     return read.checkpoint if checkpoint_holds(as_of=as_of, dirty=dirty, at=at) else None
+
+
+def _checkpoint_wanted(rows: list[tuple], stored: StoredStage | None, at: dt.datetime) -> bool:
+    """Whether this decision should store the customer's checkpoint (CHECKPOINT_AFTER): a long history folded
+    whole, at a time the stored history does not cover yet and not ahead of now (a checkpoint holds the
+    signals up to its instant: one ahead would not hold once the next signal arrived)."""
+    if len(rows) <= CHECKPOINT_AFTER or at > timezone.now():
+        return False
+    state = None if stored is None else stored.state
+    return state is None or at > state.evaluated_through
 
 
 def _news(after: list[tuple], stored: StoredStage | None) -> bool:
@@ -129,12 +150,5 @@ def contacts_in_scope(
             for occurred_at, team, category, channel in signals.contacts
             if since < occurred_at <= at and cap.scope.covers(team=team, category=category, channel=channel)
         )
-    contacts = Signal.objects.filter(
-        cap.scope.q(),
-        customer=customer,
-        kind=SignalKind.CONTACT,
-        direction="out",
-        occurred_at__gt=since,
-        occurred_at__lte=at,
-    )
+    contacts = cap_contacts(cap=cap, at=at).filter(customer=customer)
     return list(contacts.order_by("occurred_at").values_list("occurred_at", flat=True))

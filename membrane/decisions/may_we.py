@@ -18,8 +18,9 @@ from membrane.models.decisions import AgentTask, TaskStatus
 
 from .engine import CompiledPrinciple, ruleset_get
 from .facts import contacts_in_scope, customer_row, interaction_context
+from .selectors import decision_inputs_of
 from .services import decision_from_row
-from .values import Decision, DecisionInputs, Interaction
+from .values import Decision, Interaction
 
 
 def _cell(category: str, channel: str, by_team: dict[str, Decision]) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def _cell(category: str, channel: str, by_team: dict[str, Decision]) -> dict[str
 def customer_may_we(*, customer: Customer, at: dt.datetime) -> dict[str, Any]:
     """The allow/suppress matrix now (rows: categories, columns: channels) and the prescribed actions."""
     ruleset = ruleset_get()
-    base, stage = customer_row(inputs=DecisionInputs(customer), at=at)
+    base, stage = customer_row(inputs=decision_inputs_of(customer, at=at), at=at)
     # The vocabularies from their per-process cache: no query of their own.
     categories, channels, teams = (sorted(vocabulary_keys(vocabulary=name)) for name in ("category", "channel", "team"))
 
@@ -92,7 +93,7 @@ def customer_open_actions(*, customer: Customer, at: dt.datetime) -> list[dict[s
     """The customer's open agent tasks, due soonest first."""
     tasks = (
         AgentTask.objects.filter(customer=customer, status=TaskStatus.OPEN)
-        .select_related("principle", "version")
+        .select_related("principle", "version", "claimed_by")
         .order_by("due_at", "id")
     )
     return [
@@ -106,6 +107,10 @@ def customer_open_actions(*, customer: Customer, at: dt.datetime) -> list[dict[s
             "opened_at": task.opened_at,
             "due": task.due_at,
             "overdue": task.due_at < at,
+            # Who took it on, so that two agents do not call the same customer.
+            "claimed_by": (task.claimed_by.get_full_name() or task.claimed_by.username) if task.claimed_by else None,
+            "claimed_by_id": task.claimed_by_id,
+            "claimed_at": task.claimed_at,
         }
         for task in tasks
     ]

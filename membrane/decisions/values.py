@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from cxcore.facts.fold_state import StoredCheckpoint
 from cxcore.models import Customer
-from membrane.stages.event_time import StoredStage
+from membrane.stages.one_customer import StoredStage
 
 from .engine import Verdict
 

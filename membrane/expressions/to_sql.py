@@ -9,7 +9,8 @@ The Q holds lookup expressions, not keyword lookups, so Django adds no null hand
 A day count's column gives its exact duration in integer microseconds (cxcore.facts.days.DaysSince);
 compared with n days it is compared with the integer bound `bound_us` gives, which to_python uses
 too, and with ==, != and in by the range of microseconds of a whole day: integer arithmetic only,
-never a float (docs/expressions.md, "Day counts").
+never a float (docs/expressions.md, "Day counts"). A DaysSince compares its instant's column with the
+instant `at` less the bound instead (the same microseconds), and tests null on the column.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.db.models.lookups import Exact, GreaterThan, GreaterThanOrEqual, In,
 
 # The module by its name: `from . import ast` imports the package, which imports this module.
 import membrane.expressions.ast as ast
-from cxcore.facts.days import DAY_US, bound_us, whole_day_range
+from cxcore.facts.days import DAY_US, DaysSince, bound_us, whole_day_range
 
 from .check import Checked
 from .to_python import _evaluate_constant
@@ -84,7 +85,7 @@ class _Compiler:
         guard = Q()
         for node in nodes:
             if isinstance(node, ast.Fact):
-                guard &= Q(IsNull(self.operand(node), False))
+                guard &= _null(self.operand(node), False)
         return guard
 
     def compare(self, node: ast.Compare) -> Q:
@@ -103,7 +104,7 @@ class _Compiler:
         if isinstance(left, ast.Literal) and left.value is None:
             left, right = right, left
         if isinstance(right, ast.Literal) and right.value is None:
-            return Q(IsNull(self.operand(left), op == "=="))
+            return _null(self.operand(left), op == "==")
         if isinstance(left, ast.Literal):
             left, right, op = right, left, _MIRROR.get(op, op)
         if left.name in self.days:
@@ -118,7 +119,7 @@ class _Compiler:
         if day is None:
             return _FALSE
         lo, hi = day
-        return Q(GreaterThanOrEqual(column, Value(lo))) & Q(LessThan(column, Value(hi)))
+        return _bounded(column, ">=", lo) & _bounded(column, "<", hi)
 
     def days_compared(self, left: ast.Fact, op: str, right: ast.Node) -> Q:
         """A day count against n days (the integer bound) or against another day count (durations; whole days
@@ -129,7 +130,7 @@ class _Compiler:
                 return self.whole_day(column, right.value)
             if op == "!=":
                 return ~self.whole_day(column, right.value)
-            return Q(_LOOKUPS[op](column, Value(bound_us(op, right.value))))
+            return _bounded(column, op, bound_us(op, right.value))
         other = self.operand(right)
         if op in ("==", "!="):
             column, other = (ExpressionWrapper(e / Value(DAY_US), BigIntegerField()) for e in (column, other))
@@ -144,3 +145,14 @@ class _Compiler:
         for value in dict.fromkeys(values):
             within |= self.whole_day(column, value)
         return self.not_null(left) & (within if op == "in" else ~within)
+
+
+def _null(column: Expression, null: bool) -> Q:
+    # A day count says whether it is null from its column, without counting.
+    return column.null_q(null) if isinstance(column, DaysSince) else Q(IsNull(column, null))
+
+
+def _bounded(column: Expression, op: str, bound: int) -> Q:
+    """An integer column (a day count's microseconds) against a constant; a day count compares its column with
+    the instant the bound makes (DaysSince.compared)."""
+    return column.compared(op, bound) if isinstance(column, DaysSince) else Q(_LOOKUPS[op](column, Value(bound)))

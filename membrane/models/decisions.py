@@ -83,6 +83,9 @@ class DecisionLog(models.Model):
 class TaskStatus(models.TextChoices):
     OPEN = "open", "open"
     DONE = "done", "done"
+    # An agent judged the action not needed (with a note saying why); like done, it is not prescribed again
+    # while its episode lasts.
+    DISMISSED = "dismissed", "dismissed"
     CLOSED = "closed", "closed: no longer needed"
 
 
@@ -94,13 +97,24 @@ class AgentTask(models.Model):
     version = models.ForeignKey("membrane.PrincipleVersion", on_delete=models.PROTECT, related_name="tasks")
     kind = models.CharField(max_length=40)  # an ActionKind key
     team = models.CharField(max_length=40)  # a Team key
-    status = models.CharField(max_length=6, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    status = models.CharField(max_length=9, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     opened_at = models.DateTimeField()  # the evaluation time at which the condition held
     due_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The agent who took the task on, so that two agents do not call the same customer.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # What the agent wrote when completing or dismissing it. Defaults in the database too: the set-based sync
+    # inserts tasks with INSERT ... SELECT naming only its own columns.
+    note = models.TextField(blank=True, db_default="")
+    # Raised by every agent's change (claim, release, complete, dismiss, undo): an undo applies only to
+    # the change it was issued for, not over a later one.
+    revision = models.PositiveIntegerField(db_default=0)
     # Set when the condition stopped holding: a non-repeating action is prescribed once per episode.
     episode_ended_at = models.DateTimeField(null=True, blank=True)
 

@@ -13,15 +13,16 @@ from cxcore.models import Role
 from membrane.models import EvaluationRun
 
 from .selectors import evaluation_run_changes, evaluation_runs_any_running, evaluation_runs_recent
-from .services import evaluation_run_queue
+from .start_once import evaluation_run_request
 
 
-def _context(request: HttpRequest) -> dict:
+def _context(request: HttpRequest, notice: str = "") -> dict:
     runs = list(evaluation_runs_recent())
     return {
         "runs": runs,
         "polling": evaluation_runs_any_running(runs=runs),
         "can_start": request.user.has_role(Role.CX_MANAGER),
+        "notice": notice,
     }
 
 
@@ -40,8 +41,12 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @console_view(Role.CX_MANAGER)
 def run_start(request: HttpRequest) -> HttpResponse:
-    run = evaluation_run_queue(user=request.user)
+    started = evaluation_run_request(user=request.user)
+    if started.created:
+        notice = f"Full run {started.run.pk} queued."
+    else:
+        notice = f"Full run {started.run.pk} is already under way: no second run was started."
     if request.htmx:
-        return render(request, "membrane/runs.html#runs", _context(request))
-    messages.success(request, f"Full run {run.pk} queued.")
+        return render(request, "membrane/runs.html#runs", _context(request, notice))
+    messages.success(request, notice)
     return redirect("runs")

@@ -6,9 +6,10 @@ rules are evaluated at every instant a fact can change (instants.py): the histor
 transition at the instant it happened. The rules are the same as the set-based path's (set_based.py):
 first matching rule wins; `stage` in a rule is the stage held before.
 
-`stage_bring_up_to` brings one customer up to a time; a run (runs.services.stages_evaluate_changed)
-brings batches of them, through `bring_up_locked` and `bring_up_unlocked`, telling this module what
-to record on it through a `ForRun`: the path writes no run records itself, since runs drive it.
+One customer is brought up to a time by one_customer.stage_bring_up_to; a run
+(runs.services.stages_evaluate_changed) brings batches of them, through `bring_up_locked` and
+`bring_up_unlocked`, telling this module what to record on it through a `ForRun`: the path writes no
+run records itself, since runs drive it.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ from cxcore.facts.fold_state import CheckpointRow
 from cxcore.facts.folds import OCCURRED_AT
 from cxcore.facts.per_customer import FACT_PY
 from cxcore.models import Customer
-from cxcore.selectors import customer_changes_since, earliest_of
+from cxcore.selectors import earliest_of
 from cxcore.services import customer_changes_take
 from membrane.models import CustomerStage
 
 from .clock import clock_horizon, clock_kinds, next_instant
 from .facts import days_in_stage
-from .from_checkpoint import checkpoints_going_on, noted_annotations, noted_following, read_from
+from .from_checkpoint import checkpoints_going_on, noted_annotations, noted_quiet, read_from
 from .history import (
     Cursor,
     StageRow,
@@ -43,18 +44,9 @@ from .history import (
     history_state_at,
     history_write,
 )
-from .inputs import (
-    CLAIMED,
-    STORED,
-    Claimed,
-    SignalReader,
-    Stored,
-    inputs_read,
-    signal_rows,
-    with_inputs,
-)
-from .instants import DAY, candidate_points, no_instant_between, signal_clocks, stage_offsets, stage_settled
-from .rules import CompiledRuleSet, published_ruleset
+from .inputs import CLAIMED, STORED, Claimed, SignalReader, Stored, inputs_read, signal_rows, with_inputs
+from .instants import DAY, candidate_points, signal_clocks, stage_offsets, stage_settled
+from .rules import CompiledRuleSet
 
 # Customers whose signals a SignalReader fetches while the ones before are evaluated.
 READ_AHEAD = 1000
@@ -201,8 +193,11 @@ def _evaluate(
     marked = [c.pk for c in customers if c.dirty_since is not None and c.dirty_since <= at]
     for customer in customers:
         customer.dirty_since = earliest_of(customer.dirty_since, taken.get(customer.pk))
-    if stored is None:
-        stored = {s.customer_id: s for s in CustomerStage.objects.filter(customer_id__any_of=[c.pk for c in customers])}
+    # Read here, the stored stages come with the notes of their checkpoints (a run's come without).
+    noted = stored is None
+    if noted:
+        read = CustomerStage.objects.filter(customer_id__any_of=[c.pk for c in customers])
+        stored = {s.customer_id: s for s in read.annotate(**noted_annotations())}
     results: dict[int, StageState] = {}
     # customer id -> (cursor at the start, range start, inclusive?)
     plans: dict[int, tuple[Cursor, dt.datetime | None, bool]] = {}
@@ -243,9 +238,23 @@ def _evaluate(
     checkpoints = checkpoints_going_on(planned, starts={pk: plan[1] for pk, plan in plans.items()})
     # From a checkpoint, the signals after it and those whose clocks can fall in the range; else all.
     horizon, kinds = clock_horizon(ruleset), clock_kinds(ruleset)
-    since = {pk: read_from(cp.as_of, plans[pk][1], horizon, kinds) for pk, cp in checkpoints.items()}
+    quiet = {
+        pk: until
+        for pk, cp in checkpoints.items()
+        if noted
+        and pk not in rewinds
+        and (until := noted_quiet(stored[pk], cp, ruleset=ruleset, at=at)) is not None
+        and plans[pk][1:] == (cp.as_of, False)
+    }
+    since = {
+        pk: read_from(cp.as_of, plans[pk][1], horizon, kinds, quiet_until=quiet.get(pk))
+        for pk, cp in checkpoints.items()
+    }
     since = {pk: read_from for pk, read_from in since.items() if read_from is not None}
-    if reader is None:
+    # The reader overlaps one part's read with the evaluation of the part before: with a single part there
+    # is nothing to overlap, and its thread and connection of its own only add their setup (a connection
+    # opened for a run of one customer cost more than that customer's evaluation).
+    if reader is None or len(planned) <= READ_AHEAD:
         parts = [planned] if planned else []
         reads = (signal_rows(customer_ids=[c.pk for c in part], at=at, since=since) for part in parts)
     else:
@@ -270,7 +279,7 @@ def _evaluate(
                     run_id=run_id,
                     checkpoint=checkpoints.get(customer.pk),
                 )
-                checkpoint = folding.checkpoint(at)
+                checkpoint, folded = folding.checkpoint_folded(at)
             except Exception as exc:
                 # Pure computation, so nothing is half done: a run records the customer and goes on with
                 # the others, their stored history left as it was. Asked for one customer, there is no answer.
@@ -288,6 +297,10 @@ def _evaluate(
                         customer.pk, cursor.stage, cursor.since, cursor.previous, at, ruleset.number, cursor.settled
                     )
                 )
+                if customer.pk in quiet and transitions:
+                    # A new stage has instants of its own: the clocks of the signals before count again.
+                    going_on = {customer.pk: read_from(checkpoints[customer.pk].as_of, lo, horizon, kinds)}
+                    rows = signal_rows(customer_ids=[customer.pk], at=at, since=going_on)[customer.pk]
                 following = next_instant(
                     ruleset=ruleset,
                     kinds_times=[(row[0], row[OCCURRED_AT]) for row in rows],
@@ -296,7 +309,10 @@ def _evaluate(
                     settled=cursor.settled,
                     after=at,
                 )
-            new_checkpoints.append(CheckpointRow(customer.pk, checkpoint, following, ruleset.number))
+                if customer.pk in quiet and not transitions:
+                    # The signals before the checkpoint have no instant before the one noted.
+                    following = quiet[customer.pk] if following is None else min(following, quiet[customer.pk])
+            new_checkpoints.append(CheckpointRow(customer.pk, checkpoint, following, ruleset.number, folded))
     forgotten = [c.pk for c in customers if c.pk in plans and c.dirty_since is not None and c.dirty_since <= at]
     return Evaluated(results, new_transitions, new_states, rewinds, forgotten, marked, new_checkpoints)
 
@@ -373,73 +389,7 @@ def bring_up_unlocked(
     return evaluated.results, written
 
 
-@dataclass(frozen=True)
-class StoredStage:
-    """A customer's stored stage as a caller read it in the statement that read the customer, so that
-    it, their dirty_since and created_at are of the same moment: the row (None: no stage stored yet)
-    and `changes_since`, the earliest change queued for them (cxcore's customer_changes_since)."""
-
-    state: CustomerStage | None
-    changes_since: dt.datetime | None
-
-
-def stage_bring_up_to(
-    *,
-    customer: Customer,
-    at: dt.datetime,
-    ruleset: CompiledRuleSet | None = None,
-    stored: StoredStage | None = None,
-    rows: list[tuple] | None = None,
-    following: dt.datetime | None = None,
-) -> StageState:
-    """The customer's stage at `at`, from their signals, storing the history it derives.
-
-    A time the stored history already covers, or a range in which no fact can change, is answered
-    from the stored stage without evaluating anything. A caller that has read them already saves
-    their queries: `ruleset` (published_ruleset()), `stored` (read with `customer`; None: read here)
-    and `rows` (cxcore's signal_rows up to `at`). `following`, the first instant after the stored
-    stage's evaluated_through at which it can change, known when no signal came after it (noted with
-    the facts' checkpoint: clock.next_instant), answers an earlier `at` without reading any signal.
-    """
-    ruleset = ruleset or published_ruleset()
-    if stored is None:
-        state = (
-            CustomerStage.objects.filter(customer_id=customer.pk)
-            .select_related("customer")
-            .annotate(
-                changes_since=customer_changes_since("customer_id"),
-                **noted_annotations(),
-            )
-            .first()
-        )
-        owner = state.customer if state is not None else customer
-        changes_since = state.changes_since if state is not None else None
-    else:
-        state, owner, changes_since = stored.state, customer, stored.changes_since
-    if state is not None:
-        dirty = earliest_of(owner.dirty_since, changes_since)
-        clean = dirty is None or dirty > state.evaluated_through
-        if clean and at <= state.evaluated_through:
-            return history_state_at(customer_id=customer.pk, at=at, stored=state, default=ruleset.default_stage)
-        news = False
-        if clean and stored is None and rows is None and following is None:
-            noted = noted_following(state, ruleset=ruleset, at=at)
-            news, following = noted.news, noted.following
-        if clean and following is not None and at < following:
-            return Cursor(state.stage, state.since, state.previous_stage).state_at(at, ruleset.default_stage)
-        # A signal after the stored stage's end is an instant to evaluate at: nothing to look for.
-        if (
-            clean
-            and not news
-            and no_instant_between(
-                customer_id=customer.pk, created_at=owner.created_at, state=state, at=at, ruleset=ruleset, rows=rows
-            )
-        ):
-            return Cursor(state.stage, state.since, state.previous_stage).state_at(at, ruleset.default_stage)
-    if one_writer():
-        results, _ = bring_up_unlocked(customers=Customer.objects.filter(pk=customer.pk), at=at, ruleset=ruleset)
-        return results[customer.pk]
-    with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
-        results, _ = bring_up_locked(customers=[locked], at=at, ruleset=ruleset)
-    return results[customer.pk]
+def evaluate_unstored(customer: Customer, *, at: dt.datetime, ruleset: CompiledRuleSet) -> StageState:
+    """The customer's stage at `at` worked out from what is stored, writing nothing."""
+    fresh = Customer.objects.get(pk=customer.pk)
+    return _evaluate(customers=[fresh], at=at, ruleset=ruleset, run=None, stored=None, taken={}).results[customer.pk]

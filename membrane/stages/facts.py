@@ -2,7 +2,7 @@
 
 They are defined here, not in cxcore (which knows nothing of stages), and join cxcore's fact
 catalogue through `register` when the membrane app loads. Like every fact they are computed two
-ways that agree: for one customer from the event-time history (stages.event_time.stage_bring_up_to),
+ways that agree: for one customer from the event-time history (stages.one_customer.stage_bring_up_to),
 and as SQL expressions over CustomerFacts joined with the stored stage (`stage_fact_columns`),
 which holds the stage as of the last set-based run.
 

@@ -34,14 +34,36 @@ def checkpoints_going_on(customers, *, starts: dict[int, dt.datetime | None]) ->
 
 
 def read_from(
-    as_of: dt.datetime, lo: dt.datetime, horizon: dt.timedelta, kinds: frozenset[str] | None
+    as_of: dt.datetime,
+    lo: dt.datetime,
+    horizon: dt.timedelta,
+    kinds: frozenset[str] | None,
+    *,
+    quiet_until: dt.datetime | None = None,
 ) -> ReadFrom | None:
     """Which signals are read going on from a checkpoint as of `as_of` over a range from `lo`: those after
-    it, and those a clock can fall in the range from; None (all of them) near year 1."""
+    it, and those a clock can fall in the range from; None (all of them) near year 1. Only those after it
+    when no clock of the signals before falls in the range (`quiet_until`: noted_quiet)."""
+    if quiet_until is not None:
+        return ReadFrom(as_of, as_of, kinds)
     try:
         return ReadFrom(as_of, lo - horizon, kinds)
     except OverflowError:
         return None
+
+
+def noted_quiet(state, checkpoint: Checkpoint, *, ruleset: CompiledRuleSet, at: dt.datetime) -> dt.datetime | None:
+    """The next instant noted with the checkpoint a stored stage goes on from (read with it: noted_annotations),
+    when the range up to `at` ends before it: no clock of a signal before the checkpoint falls in the range,
+    so only the signals after it are read, and the history's next instant is the earlier of this one and
+    those of the signals read (while the stage stays the one noted). None otherwise (unknown, or reached)."""
+    through = state.evaluated_through
+    if state.noted_as_of != through or checkpoint.as_of != through:
+        return None
+    if state.noted_clock_key != ruleset.number or state.noted_next_instant_us is None:
+        return None
+    following = _EPOCH + dt.timedelta(microseconds=state.noted_next_instant_us)
+    return following if at < following else None
 
 
 # What the checkpoint's writer noted of the history's next instant (CustomerFoldState), read with the stage.

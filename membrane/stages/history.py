@@ -8,7 +8,7 @@ set-based path writes the same columns in SQL (set_based.py), with the same upse
 from __future__ import annotations
 
 import datetime as dt
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -16,9 +16,12 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.utils import timezone
 
+from cxcore import json_fast
 from cxcore.facts.days import epoch_us
 from cxcore.facts.fold_state import CheckpointRow, checkpoints_store
-from cxcore.models import Customer, CustomerFacts
+from cxcore.facts.set_based import facts_compute_all
+from cxcore.facts.stored_from_checkpoint import facts_row_inputs, facts_store_from_standings
+from cxcore.models import Customer
 from membrane.models import CustomerStage, StageTransition
 
 from .facts import days_in_stage
@@ -115,22 +118,54 @@ def history_write(
     """Writes customers' histories worked out up to `at` (in the caller's transaction).
 
     `rewinds`: customer -> the time from which their stored transitions are replaced by `transitions`;
-    `forgotten`: customers evaluated with signals their stored facts lack; `marked`: those whose
+    `forgotten`: customers evaluated with signals their stored facts may lack; `marked`: those whose
     dirty_since the work clears; `checkpoints`: their facts' checkpoints as of `at`.
     """
     for customer_id, rewind in rewinds.items():
         StageTransition.objects.filter(customer_id=customer_id, at__gte=rewind).delete()
     history_store(transitions=transitions, states=states)
     # Every signal up to `at` is now in the history; later ones are reached from evaluated_through.
-    # Their stored facts were computed without the new signals: forgotten, they are computed again
-    # by the next set-based run that needs them (dirty_since no longer says so).
+    # Their stored facts may lack the new signals (dirty_since no longer says so), or hold them: a full
+    # run computes a dirty customer's facts again and leaves them dirty. Computed again here either way.
     if forgotten:
-        CustomerFacts.objects.filter(customer_id__any_of=forgotten).delete()
+        facts_store_again(customer_ids=forgotten, at=at, checkpoints=checkpoints)
     # A stored checkpoint holds while its customer is dirty from after it: one whose dirtiness is cleared
     # here and gets no new checkpoint (skipped by a run) may lack a late signal, so it goes.
     checkpoints_store(rows=checkpoints, forget={*forgotten, *marked})
     if marked:
         Customer.objects.filter(pk__any_of=marked, dirty_since__lte=at).update(dirty_since=None)
+
+
+def facts_store_again(*, customer_ids: list[int], at: dt.datetime, checkpoints: Iterable[CheckpointRow] = ()) -> None:
+    """Stores the customers' facts computed again from their signals, as of the latest instant evaluated.
+
+    Deleted instead, they were missing from every set-based reader (audiences, previews, counts) until the
+    next full run. The latest instant is `at`, or a later one their stored row is of already (the full
+    run's, when `at` is in the past): a row moved back would be invalid now once a signal followed `at`.
+    Never past now, where every reader would take the row to be invalid.
+
+    A customer with a checkpoint as of `at` (the evaluation's) and no stored row past `at` gets it from the
+    checkpoint, at the windows' cost (issue 15), when `at` is not past now or their stored row is past now
+    already (a run whose clock runs ahead, as a bench's days do); the others from cxcore's statement over all
+    their signals.
+    """
+    inputs = facts_row_inputs(customer_ids=customer_ids, at=at)
+    stored = {pk: read.stored_as_of for pk, read in inputs.items() if read.stored_as_of is not None}
+    now = timezone.now()
+    taken = {row.customer_id: row.standing for row in checkpoints if row.checkpoint.as_of == at}
+    folded = {
+        pk: taken[pk]
+        for pk in customer_ids
+        if pk in taken
+        and (stored.get(pk) is None or stored[pk] <= at)
+        and (at <= now or (stored.get(pk) is not None and stored[pk] > now))
+    }
+    facts_store_from_standings(standings=folded, at=at, inputs=inputs)
+    rest = [pk for pk in customer_ids if pk not in folded]
+    if rest:
+        newest = max((stored[pk] for pk in rest if pk in stored), default=None)
+        when = min(at, now)
+        facts_compute_all(at=when if newest is None else max(when, newest), customer_ids=rest)
 
 
 def _from_us(expr: str) -> str:
@@ -179,7 +214,7 @@ def history_store(*, transitions: list[TransitionRow], states: list[StageRow]) -
                 [t.customer_id, t.from_stage, t.to_stage, epoch_us(t.at), t.facts, t.ruleset_number, t.run_id]
                 for t in transitions
             ]
-            cursor.execute(_TRANSITIONS_INSERT, {"recorded": timezone.now(), "rows": json.dumps(rows)})
+            cursor.execute(_TRANSITIONS_INSERT, {"recorded": timezone.now(), "rows": json_fast.dumps_like(rows)})
         if states:
             rows = [
                 [
@@ -193,4 +228,4 @@ def history_store(*, transitions: list[TransitionRow], states: list[StageRow]) -
                 ]
                 for s in states
             ]
-            cursor.execute(_STAGES_UPSERT, {"rows": json.dumps(rows)})
+            cursor.execute(_STAGES_UPSERT, {"rows": json_fast.dumps_like(rows)})

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.db import connection
 
-from cxcore.db import hot_cursor
+from cxcore.db import fast_rows, hot_cursor
 from cxcore.facts.catalogue import CXCORE_FACTS
 from cxcore.facts.folds import KIND, OCCURRED_AT, Profile
 from cxcore.facts.per_customer import SIGNAL_COLUMNS
@@ -56,24 +56,13 @@ CLAIMED = tuple(Claimed.__dataclass_fields__)
 STORED = tuple(f"stage_state__{name}" for name in Stored.__dataclass_fields__)
 
 
-def fast_rows(queryset) -> list[tuple]:
-    """A values_list queryset's rows; on PostgreSQL read in binary, so that psycopg's C loaders build the
-    datetimes and numbers (Django's own datetime loader, a Python subclass that only re-attaches the
-    connection's time zone, UTC, cost more than everything else per row)."""
-    if connection.vendor != "postgresql":
-        return list(queryset.iterator(chunk_size=5000))
-    sql, params = queryset.query.sql_with_params()
-    with hot_cursor(binary=True) as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
 def claim_changed(*, at: dt.datetime, batch: int) -> tuple[list[Claimed], dict[int, Stored]]:
     """Locks up to `batch` customers with changes up to `at` (skipping those another worker holds); returns
-    them with their stored stages."""
+    them with their stored stages. FOR NO KEY UPDATE: rows that refer to a customer (a view record, a
+    signal, a logged decision) are still written while the batch holds them."""
     claimed = (
         customers_changed(at=at)
-        .select_for_update(skip_locked=True, of=("self",))
+        .select_for_update(skip_locked=True, of=("self",), no_key=True)
         .order_by("pk")
         .values_list(*CLAIMED, *STORED)[:batch]
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,22 +49,35 @@ def candidate_points(
     (the usual incremental step) costs a few lookups per offset, not one per signal and offset.
     """
     cut = bisect.bisect_left if lo_inclusive else bisect.bisect_right
+    after = bisect.bisect_right
     times = sorted(times)
-    points = set(times[cut(times, lo) : bisect.bisect_right(times, at)])
+    points = set(times[cut(times, lo) : after(times, at)])
     for bases, offsets in clocks:
+        if not bases:
+            continue
         bases = sorted(bases)
         for days in offsets:
-            delta = days * DAY
+            delta = _delta(days)
             # The bases in (lo - delta, at - delta]: before year 1, the range has no lower end (lo) or
             # holds nothing (at).
-            last = instant_before(at, delta)
-            if last is None:
+            try:
+                last = at - delta
+            except OverflowError:
                 continue
-            first = instant_before(lo, delta)
-            start = 0 if first is None else cut(bases, first)
-            for base in bases[start : bisect.bisect_right(bases, last)]:
-                points.add(base + delta)
+            try:
+                start = cut(bases, lo - delta)
+            except OverflowError:
+                start = 0
+            end = after(bases, last)
+            if start < end:
+                points.update([base + delta for base in bases[start:end]])
     return points
+
+
+@functools.lru_cache(maxsize=1024)  # the offsets of the rules in use
+def _delta(days: float) -> dt.timedelta:
+    """`days` as a duration (the exact microsecond of an offset: see the module docstring), computed once per offset."""
+    return days * DAY
 
 
 def signal_clocks(

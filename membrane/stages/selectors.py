@@ -13,7 +13,7 @@ from membrane.expressions import ExpressionError
 from membrane.models import CustomerStage, StageDefinition, StageRule, StageRuleSet, StageTransition
 from membrane.models.stages import RuleSetStatus
 
-from .event_time import stage_bring_up_to
+from .one_customer import stage_bring_up_to
 from .rules import CompiledRuleSet, ruleset_compile
 
 HISTORY_SHOWN = 20

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from itertools import product
 from typing import Any
 
 from django.db import connection
-from django.db.models import CharField, DateTimeField, Expression, IntegerField, Value
+from django.db.models import BigIntegerField, CharField, DateTimeField, Expression, IntegerField, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.sql import Query
 
@@ -29,12 +30,18 @@ from cxcore.facts.catalogue import CXCORE_FACTS
 from cxcore.facts.days import DaysSince
 from cxcore.facts.folds import Tenure
 from cxcore.facts.set_based import facts_params, facts_refresh, stored_facts_sql
-from cxcore.facts.sql import Dialect
-from cxcore.models import CustomerFacts
+from cxcore.facts.sql import DAY_US, Dialect
+from cxcore.models import Customer, CustomerFacts
 from membrane.models import CustomerStage, StageTransition
 
+from .event_time import ForRun, bring_up_locked
+from .facts import STAGE_DAY_FACT
 from .history import STAGE_COLUMNS, STAGE_UPSERT, TRANSITION_COLUMNS
 from .rules import CompiledRuleSet
+
+# Beyond this many stages held before, a customer evaluated for the first time is left to event time
+# without looking for a stage that makes the rules answer otherwise (see _first_contexts).
+MAX_FIRST_CONTEXTS = 64
 
 # The stored column of the start of tenure (the Tenure fold's): a customer begins there.
 TENURE_START = next(fact.column for fact in CXCORE_FACTS if isinstance(fact.fold, Tenure))
@@ -61,10 +68,16 @@ def _compiled(expression: Expression, prefix: str) -> tuple[str, dict[str, Any]]
 
 
 def _rules_case_sql(
-    *, ruleset: CompiledRuleSet, alias: str, stage: str, previous: str, days_in_stage: Expression, prefix: str
+    *,
+    ruleset: CompiledRuleSet,
+    alias: str,
+    stage: str | Expression,
+    previous: str | Expression,
+    days_in_stage: Expression,
+    prefix: str,
 ) -> tuple[str, dict[str, Any]]:
-    """The rules as one SQL CASE over the fact columns of `alias`, with the given SQL for `stage` and
-    `previous_stage` and the expression for `days_in_stage`."""
+    """The rules as one SQL CASE over the fact columns of `alias`, with the given SQL (or expressions) for
+    `stage` and `previous_stage` and the expression for `days_in_stage`."""
     fields = {field.name: field for field in CustomerFacts._meta.get_fields() if hasattr(field, "column")}
     columns: dict[str, Any] = {
         # A day fact is stored as an instant; in `alias` it is the day count (its microseconds).
@@ -72,11 +85,59 @@ def _rules_case_sql(
         for fact in CXCORE_FACTS
     }
     columns.update(
-        stage=RawSQL(stage, (), output_field=CharField()),
-        previous_stage=RawSQL(previous, (), output_field=CharField()),
+        stage=RawSQL(stage, (), output_field=CharField()) if isinstance(stage, str) else stage,
+        previous_stage=RawSQL(previous, (), output_field=CharField()) if isinstance(previous, str) else previous,
         days_in_stage=days_in_stage,
     )
     return _compiled(ruleset.sql_case(columns), prefix)
+
+
+def _first_contexts(ruleset: CompiledRuleSet) -> list[tuple[str | None, str | None, int | None]] | None:
+    """Every stage held before (stage, previous_stage, days_in_stage in microseconds) that the rules can tell
+    apart, the first one none; None when there are more than MAX_FIRST_CONTEXTS.
+
+    A customer evaluated for the first time holds no stage here, but in event time their history began
+    at the start of their tenure, so at `as_of` they hold whatever stage it led to: rules reading the stage
+    held can answer otherwise (stage in ["crisis", "at_risk"] -> at_risk after a crisis). Where the rules
+    give one answer whatever is held, that answer is event time's; elsewhere only the history tells. A
+    stage held before is any the rules give; a day count only crosses the rules' constants at
+    stage_day_offsets, so one value per interval between them stands for all. Stages the history cannot
+    reach are tried too: a customer wrongly found undecided is only evaluated in event time.
+    """
+    read = ruleset.facts_read
+    stages = sorted({rule.stage for rule in ruleset.rules} | {ruleset.default_stage})
+    held = [None, *stages] if "stage" in read else [None]
+    previous = [None, *stages] if "previous_stage" in read else [None]
+    days = [None, 0, *(round(offset * DAY_US) for offset in ruleset.stage_day_offsets)]
+    days = days if STAGE_DAY_FACT in read else [None]
+    if len(held) * len(previous) * len(days) > MAX_FIRST_CONTEXTS:
+        return None
+    return [(None, None, None), *(c for c in product(held, previous, days) if c != (None, None, None))]
+
+
+def _undecided_sql(ruleset: CompiledRuleSet, d: Dialect) -> tuple[str, dict[str, Any]]:
+    """SQL over `st` (the held facts and `new_stage`, the rules' answer) true for a customer holding no stage whose
+    stage the rules give only from their history (see _first_contexts): the set-based run leaves them to event
+    time. Each other stage held is one more CASE compared with the answer, on the rows holding none only."""
+    if not ruleset.follows_up:
+        return ("FALSE" if d.postgresql else "0"), {}
+    contexts = _first_contexts(ruleset)
+    if contexts is None:
+        return "st.old_stage IS NULL", {}
+    cases, params = [], {}
+    for n, (stage, previous, days) in enumerate(contexts[1:], start=1):
+        case, case_params = _rules_case_sql(
+            ruleset=ruleset,
+            alias="st",
+            stage=Value(stage, output_field=CharField()),
+            previous=Value(previous, output_field=CharField()),
+            days_in_stage=Value(days, output_field=BigIntegerField()),
+            prefix=f"first{n}_",
+        )
+        cases.append(case)
+        params.update(case_params)
+    differs = " OR ".join(f"({case}) <> st.new_stage" for case in cases)
+    return f"CASE WHEN st.old_stage IS NULL THEN {differs} ELSE FALSE END", params
 
 
 def _days_since(column: str, *, at: dt.datetime) -> DaysSince:
@@ -109,12 +170,14 @@ def stage_statements(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[l
     `as_of`) with the stage held, leaving alone the customers already brought past `as_of` and those
     whose relationship has not begun by then (created, or first heard of, later: the event-time path
     starts a history there too, so a replay of imported data gives nobody a stage before it), and runs
-    the rules' CASE over them; `ch` is the customers whose stage changes, with the facts that made
+    the rules' CASE over them, marking those holding no stage whose stage only their history gives
+    (`undecided`: _undecided_sql); `ch` is the others whose stage changes, with the facts that made
     it and whether the rules keep the new stage as it begins (settled, as instants.stage_settled has
     it). The transitions and stored stages are written from `ch` in the database, set-based. The last
-    statement answers (customers evaluated, transitions). On PostgreSQL this is one statement; on
-    SQLite, which has no INSERT in a WITH, three, each evaluating the rules again (stored stages
-    change only in the last).
+    statement answers (customers evaluated, transitions, the undecided customers' ids: an array on
+    PostgreSQL, a comma-separated text on SQLite). On PostgreSQL this is one statement; on SQLite,
+    which has no INSERT in a WITH, three, each evaluating the rules again (stored stages change only
+    in the last).
     """
     d = Dialect(connection.vendor)
     case, params = _rules_case_sql(
@@ -138,6 +201,8 @@ def stage_statements(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[l
         params.update(keeps_params)
     else:
         settled = "TRUE" if d.postgresql else "1"
+    undecided, undecided_params = _undecided_sql(ruleset, d)
+    params.update(undecided_params)
     names = [fact.name for fact in CXCORE_FACTS]
     facts = stored_facts_sql(d.vendor, "f")
     days_sql, days_params = _compiled(_days_since("sn.old_since", at=as_of), "days")
@@ -159,10 +224,15 @@ def stage_statements(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[l
         ]
     )
     facts_doc = f"jsonb_build_object({facts_json})" if d.postgresql else f"json_object({facts_json})"
-    ctes = f"""sn AS (SELECT st.*, {case} AS new_stage FROM ({held}) st),
+    # OFFSET 0 keeps PostgreSQL from pulling the subquery up: each reference to a fact or to new_stage in the
+    # CASEs of `undecided` would compute its expression again (the whole rules' CASE for new_stage).
+    answered = f"SELECT st.*, {case} AS new_stage FROM ({held}) st{' OFFSET 0' if d.postgresql else ''}"
+    ctes = f"""sn AS (SELECT st.*, {undecided} AS undecided FROM ({answered}) st),
         ch AS (SELECT sn.customer_id, sn.old_stage, sn.new_stage, {facts_doc} AS facts, {settled} AS settled
-            FROM sn WHERE sn.old_stage IS NULL OR sn.old_stage <> sn.new_stage)"""
-    counts = "SELECT (SELECT count(*) FROM sn), (SELECT count(*) FROM ch)"
+            FROM sn WHERE NOT sn.undecided AND (sn.old_stage IS NULL OR sn.old_stage <> sn.new_stage))"""
+    ids = "array_agg(customer_id)" if d.postgresql else "group_concat(customer_id)"
+    counts = f"""SELECT (SELECT count(*) FROM sn WHERE NOT sn.undecided), (SELECT count(*) FROM ch),
+        (SELECT {ids} FROM sn WHERE sn.undecided)"""
     params["ruleset_number"] = ruleset.number
     if d.postgresql:
         statement = f"""WITH {ctes},
@@ -175,7 +245,7 @@ def stage_statements(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[l
 
 
 def stages_evaluate_range(
-    *, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRuleSet, run_id: int | None
+    *, lo: int, hi: int, as_of: dt.datetime, ruleset: CompiledRuleSet, run: ForRun | None
 ) -> tuple[int, int, int]:
     """Facts and stages of the customers lo <= id < hi as of `as_of` (in the caller's transaction); returns
     (customers evaluated, transitions, facts computed again).
@@ -184,11 +254,13 @@ def stages_evaluate_range(
     computed again from the signals); then the rules, compiled to one CASE over them, give each
     customer's stage, and only the changes are written, all in the database. An unchanged
     customer's stored stage keeps its evaluated_through: the event-time path goes on from there
-    when it needs to, exactly.
+    when it needs to, exactly. Those evaluated for the first time whose stage only their history gives
+    (stage_statements) are brought up to `as_of` in event time instead, their rows locked, as a decision
+    would: a loop in Python, but over them only, on a first run, and none when the rules read no stage.
     """
     refreshed = facts_refresh(at=as_of, id_range=(lo, hi))
     params = facts_params(connection.vendor, at=as_of)
-    params.update(lo=lo, hi=hi, run_id=run_id)
+    params.update(lo=lo, hi=hi, run_id=run.run_id if run is not None else None)
     statements, stage_params = stage_statements(ruleset=ruleset, as_of=as_of)
     params.update(stage_params)
     with connection.cursor() as cursor:
@@ -198,7 +270,12 @@ def stages_evaluate_range(
         for statement in statements:
             cursor.execute(statement, params)
             if cursor.description:
-                customers, transitions = cursor.fetchone()
+                customers, transitions, undecided = cursor.fetchone()
+    if undecided:
+        ids = sorted(int(pk) for pk in (undecided.split(",") if isinstance(undecided, str) else undecided))
+        locked = list(Customer.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk"))
+        states, by_event_time = bring_up_locked(customers=locked, at=as_of, ruleset=ruleset, run=run)
+        customers, transitions = customers + len(states), transitions + by_event_time
     return customers, transitions, refreshed
 
 

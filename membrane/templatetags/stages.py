@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
+from cxcore.facts.days import day_count
 from cxcore.templatetags.console import badge
 
 register = template.Library()
@@ -16,3 +17,9 @@ def stage_before(stage: str | None) -> str:
     if not stage:
         return format_html('<span class="muted small">{}</span>', "first stage")
     return badge(stage, "stage")
+
+
+@register.simple_tag
+def days_in_stage(since, now) -> str:
+    """Whole days a customer has held their stage at `now` (the day count days_in_stage shows)."""
+    return str(day_count(since, now) or 0)

@@ -44,9 +44,9 @@ def test_a_refused_htmx_done_answers_the_reason_in_place_of_the_button(client, a
     html = response.content.decode()
     assert response.status_code == 403
     assert REASON in html
-    assert "another role" not in html and "<html" not in html  # the row's cell, not a page
-    assert html.strip().startswith(f'<td id="task-{task.pk}-done">')
-    assert response.headers["HX-Retarget"] == f"#task-{task.pk}-done"
+    assert "another role" not in html and "<html" not in html  # the task's row, not a page
+    assert html.strip().startswith(f'<tr id="task-{task.pk}"')
+    assert response.headers["HX-Retarget"] == f"#task-{task.pk}"
     assert response.headers["HX-Reswap"] == "outerHTML"
     task.refresh_from_db()
     assert task.status == TaskStatus.OPEN

@@ -24,7 +24,7 @@ from membrane.catalogue import fact_types_for
 from membrane.expressions import ExpressionError, FactSpec, check, compile_python, compile_sql
 from membrane.models import CustomerStage, StageTransition
 from membrane.runs.services import stages_evaluate_all
-from membrane.stages.event_time import stage_bring_up_to
+from membrane.stages.one_customer import stage_bring_up_to
 from membrane.stored_facts import stored_fact_columns
 
 from .principles_support import draft, publish

@@ -16,7 +16,7 @@ from cxcore.models import Customer, CustomerFoldState
 from membrane.decisions.facts import customer_row
 from membrane.decisions.selectors import decision_inputs_read
 from membrane.models import CustomerStage, StageTransition
-from membrane.stages.event_time import stage_bring_up_to
+from membrane.stages.one_customer import stage_bring_up_to
 from membrane.tests.stage_helpers import ingest, publish_rules
 
 pytestmark = pytest.mark.django_db

@@ -10,6 +10,10 @@ from membrane.models.principles import PrincipleVersion
 from membrane.tests.principle_api_support import Console, version_url
 from membrane.tests.principles_support import draft, publish
 
+# The users come from fixtures asked for by name (request.getfixturevalue), which pytest-django does not see:
+# marked, these tests run with the database tests, before any transactional test has flushed the seeded rows.
+pytestmark = pytest.mark.django_db
+
 FAILING = {
     "interaction": {"team": "marketing_devices", "category": "marketing", "channel": "email"},
     "expect_verdict": "allow",

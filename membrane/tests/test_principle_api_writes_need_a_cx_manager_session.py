@@ -11,6 +11,10 @@ from membrane.models.principles import Principle, PrincipleVersion
 from membrane.tests.principle_api_support import URL, Console, principle_body, version_url
 from membrane.tests.principles_support import draft
 
+# The users come from fixtures asked for by name (request.getfixturevalue), which pytest-django does not see:
+# marked, these tests run with the database tests, before any transactional test has flushed the seeded rows.
+pytestmark = pytest.mark.django_db
+
 ALL_SCOPES = ("ingest", "decide", "read", "campaigns")
 
 

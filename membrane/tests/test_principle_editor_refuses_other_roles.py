@@ -8,6 +8,10 @@ from membrane.models.principles import PrincipleVersion
 from membrane.tests.principle_editor_support import editor_post
 from membrane.tests.principles_support import draft
 
+# The users come from fixtures asked for by name (request.getfixturevalue), which pytest-django does not see:
+# marked, these tests run with the database tests, before any transactional test has flushed the seeded rows.
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def version(cx_manager):

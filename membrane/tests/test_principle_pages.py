@@ -11,6 +11,10 @@ from membrane.models.principles import Principle
 from membrane.principles import services
 from membrane.tests.principles_support import draft
 
+# The users come from fixtures asked for by name (request.getfixturevalue), which pytest-django does not see:
+# marked, these tests run with the database tests, before any transactional test has flushed the seeded rows.
+pytestmark = pytest.mark.django_db
+
 PAGES = ["/principles/", "/principles/no-offers-in-crisis/", "/decisions/"]
 
 

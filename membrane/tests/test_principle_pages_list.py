@@ -13,6 +13,10 @@ from membrane.runs.services import stages_evaluate_all
 from membrane.tests.principles_support import draft, publish
 from membrane.tests.test_actions_set_based_agreement import random_customer
 
+# The users come from fixtures asked for by name (request.getfixturevalue), which pytest-django does not see:
+# marked, these tests run with the database tests, before any transactional test has flushed the seeded rows.
+pytestmark = pytest.mark.django_db
+
 
 def _slugs(response) -> set[str]:
     page = response.content.decode()

@@ -8,6 +8,10 @@ from cxcore.factories import make_user
 from membrane.principles import services
 from membrane.tests.principles_support import draft
 
+# The users come from fixtures asked for by name (request.getfixturevalue), which pytest-django does not see:
+# marked, these tests run with the database tests, before any transactional test has flushed the seeded rows.
+pytestmark = pytest.mark.django_db
+
 
 @pytest.mark.parametrize("persona", ["agent", "marketer", "outsider"])
 def test_only_cx_managers_create_principles(db, persona, request):

@@ -13,6 +13,10 @@ from cxcore.factories import make_user
 from membrane.principles import services
 from membrane.tests.principles_support import draft, publish
 
+# The users come from fixtures asked for by name (request.getfixturevalue), which pytest-django does not see:
+# marked, these tests run with the database tests, before any transactional test has flushed the seeded rows.
+pytestmark = pytest.mark.django_db
+
 
 def _queue(client, user) -> list[str]:
     client.force_login(user)

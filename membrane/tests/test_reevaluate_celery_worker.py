@@ -48,7 +48,7 @@ def _redis_reachable() -> bool:
 @pytest.fixture
 def broker():
     if connection.vendor != "postgresql":
-        pytest.skip("a worker process shares the test database only on PostgreSQL (SQLite's is in memory)")
+        pytest.skip("the worker process is tested on PostgreSQL, the production database")
     if not _redis_reachable():
         if os.environ.get("CI") == "true":
             pytest.fail("Redis is not reachable at 127.0.0.1:6379, and CI needs the Celery worker test")

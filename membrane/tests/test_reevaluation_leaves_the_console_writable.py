@@ -5,7 +5,6 @@ answered 500 "database is locked")."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 
 import pytest
@@ -17,7 +16,7 @@ from cxcore.factories import CustomerFactory, SignalFactory, make_user
 from cxcore.models import CustomerChange
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
 from membrane.runs.services import stages_evaluate_changed
-from membrane.stages.event_time import stage_bring_up_to
+from membrane.stages.one_customer import stage_bring_up_to
 
 from .stage_helpers import DAY, NOW, stored_history
 
@@ -27,29 +26,22 @@ BUSY_TIMEOUT_S = 1
 
 
 @pytest.fixture
-def file_database(transactional_db, tmp_path):
-    """On SQLite, this test's database as a file that every thread opens on a connection of its own (the
-    console's setup), copied from the in-memory test database, with a short busy timeout; elsewhere the
-    test database as it is."""
+def file_database(transactional_db):
+    """On SQLite, the test database (a file every thread opens on a connection of its own, as in the console)
+    with a short busy timeout; elsewhere the test database as it is."""
     if connection.vendor != "sqlite":
         yield
         return
-    path = tmp_path / "console.sqlite3"
-    connection.ensure_connection()
-    target = sqlite3.connect(path)
-    connection.connection.backup(target)
-    target.close()
     original = connections.settings["default"]
     options = {**original["OPTIONS"], "timeout": BUSY_TIMEOUT_S}
-    connections.settings["default"] = {**original, "NAME": str(path), "OPTIONS": options}
-    # Set aside, not closed: closing the in-memory database would drop it.
-    in_memory = connections["default"]
+    connections.settings["default"] = {**original, "NAME": connection.settings_dict["NAME"], "OPTIONS": options}
+    before = connections["default"]
     connections["default"] = connections.create_connection("default")
     try:
         yield
     finally:
         connections["default"].close()
-        connections["default"] = in_memory
+        connections["default"] = before
         connections.settings["default"] = original
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cxcore.models import Customer
 from membrane.models import CustomerStage, StageTransition
-from membrane.stages.event_time import stage_bring_up_to
+from membrane.stages.one_customer import stage_bring_up_to
 
 from .stage_helpers import DAY, NOW, ingest, ticket
 

@@ -8,7 +8,7 @@ from cxcore.facts.per_customer import facts_for_customer
 from cxcore.models import Customer
 from membrane.models import CustomerStage, StageTransition
 from membrane.runs.services import stages_evaluate_all
-from membrane.stages.event_time import stage_bring_up_to
+from membrane.stages.one_customer import stage_bring_up_to
 from membrane.stages.rules import published_ruleset
 
 from .stage_helpers import DAY, NOW, ingest, ticket

@@ -21,7 +21,7 @@ import membrane.stages.event_time
 from cxcore.facts.sql import DAY_US
 from cxcore.models import Customer, Signal
 from membrane.models import CustomerStage, StageRule, StageRuleSet, StageTransition
-from membrane.stages.event_time import stage_bring_up_to
+from membrane.stages.one_customer import stage_bring_up_to
 from membrane.stages.rules import ruleset_compile, time_offsets
 
 from .stage_helpers import DAY, NOW

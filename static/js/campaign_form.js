@@ -17,6 +17,12 @@
     }
 
     audience.addEventListener("input", recheck);
+    // The list (pasted, uploaded, removed) changes the count only.
+    form.querySelectorAll("[data-list-input]").forEach(function (input) {
+      input.addEventListener(input.type === "textarea" ? "input" : "change", function () {
+        htmx.trigger(count, "audience-changed");
+      });
+    });
     ConditionEditor.attach(form, { recheck: recheck });
   }
 

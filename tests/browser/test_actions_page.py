@@ -49,11 +49,14 @@ def test_an_agent_completes_a_task(page, log_in):
     page.watch.screenshot("actions-before-done")
 
     page.click(f"[data-testid=done-{fresh.pk}]")
-    page.watch.wait_for(f"[data-testid=done-task-{fresh.pk}]")
-    assert page.locator(f"[data-testid=task-{fresh.pk}]").count() == 0
-    assert "C-READER" in page.locator("[data-testid=done-tasks]").inner_text()
+    page.watch.wait_for(f"[data-testid=undo-{fresh.pk}]")  # the confirmation, in the task's row
+    assert "Done" in page.locator(f"[data-testid=task-{fresh.pk}]").inner_text()
     assert page.url.endswith("/actions/")  # swapped in place by htmx, no reload
     fresh.refresh_from_db()
     assert (fresh.status, fresh.done_by_id) == (TaskStatus.DONE, agent.pk)
     page.watch.screenshot("actions-after-done")
+    page.reload()
+    page.watch.wait_for(f"[data-testid=done-task-{fresh.pk}]")
+    assert page.locator(f"[data-testid=task-{fresh.pk}]").count() == 0
+    assert "C-READER" in page.locator("[data-testid=done-tasks]").inner_text()
     page.watch.assert_clean()

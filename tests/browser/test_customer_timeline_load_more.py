@@ -14,7 +14,10 @@ T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 def customer_with_signals(n: int):
-    customer = CustomerFactory(external_id="C-LONG", name="Long History Ltd")
+    # The longest email seen in the factory's data broke the 390 px layout once: it is pinned here
+    customer = CustomerFactory(
+        external_id="C-LONG", name="Long History Ltd", email="accounts.payable.department@long-history-limited.example"
+    )
     kinds = ("purchase", "contact", "complaint")
     Signal.objects.bulk_create(
         Signal(

@@ -46,7 +46,7 @@ def test_the_dashboard_and_the_merchant_page(page, log_in):
     assert page.locator("[data-testid=may-we-service_update-email]").get_attribute("data-verdict") == "allow"
     reason = page.locator("[data-testid=may-we-marketing-email] .badge").get_attribute("title")
     assert "No marketing or sales offers during a crisis" in reason
-    assert "agent contact" in page.locator("[data-testid=actions]").inner_text()
+    assert "Agent contact" in page.locator("[data-testid=actions]").inner_text()  # the kind's name
     latest_change = page.locator("[data-testid=stage-history] tbody tr").first.inner_text()
     assert "crisis" in latest_change and "open_tickets > 0" in latest_change
     page.watch.screenshot("membrane-merchant-42")
