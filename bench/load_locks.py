@@ -72,13 +72,18 @@ class LockWatch:
         known = self.waits.get(key)
         if known is not None and known.seconds >= float(seconds):
             return
+        last_statement = f"{state}: {' '.join((last or '').split())}"
+        if known is not None and _ending(state, last):
+            # A sample that catches the holder committing says only that the wait is ending: what the holder did
+            # while it held the lock is the statement seen before.
+            last_statement = known.holder_last_statement
         self.waits[key] = Wait(
             waiter=self._who(port),
             statement=" ".join(statement.split()),
             seconds=float(seconds),
             holder=self._who(holder_port),
             holder_transaction_s=float(held or 0),
-            holder_last_statement=f"{state}: {' '.join((last or '').split())}",
+            holder_last_statement=last_statement,
         )
 
     def _who(self, port: int | None) -> str:
@@ -102,6 +107,12 @@ class LockWatch:
             "lock_waits_by_statement": by_statement,
             "lock_wait_longest": longest.__dict__ if longest else None,
         }
+
+
+def _ending(state: str | None, statement: str | None) -> bool:
+    """Whether the holder is ending its transaction (COMMIT, ROLLBACK, END), which releases the lock."""
+    words = (statement or "").split()
+    return state == "active" and bool(words) and words[0].rstrip(";").upper() in {"COMMIT", "ROLLBACK", "END", "ABORT"}
 
 
 def _ports_of(processes: dict[str, list[int]]) -> dict[int, str]:

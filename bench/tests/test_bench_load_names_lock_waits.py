@@ -3,6 +3,7 @@ session, and the holder's open transaction with its last statement (PostgreSQL's
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 import time
@@ -52,3 +53,26 @@ def test_a_statement_waiting_on_a_row_lock_is_named_with_its_holder():
     assert longest["holder_transaction_s"] >= longest["seconds"]
     assert longest["holder_last_statement"] == f"idle in transaction: SELECT id FROM {table} WHERE id = 1 FOR UPDATE"
     assert summary["lock_wait_max_s"] == round(longest["seconds"], 1)
+
+
+def test_a_holder_caught_committing_keeps_the_statement_it_held_the_lock_with():
+    # The sample at the moment the holder commits (CI once caught it) would otherwise name "active: COMMIT".
+    watch = LockWatch(dsn="", processes={})
+    started = dt.datetime(2026, 12, 8, tzinfo=dt.UTC)
+    held_with = "SELECT id FROM t WHERE id = 1 FOR UPDATE"
+    watch._seen(7, started, 0.2, "UPDATE t SET n = 1", None, 8, None, 0.5, "idle in transaction", held_with)
+    watch._seen(7, started, 0.7, "UPDATE t SET n = 1", None, 8, None, 1.0, "active", "COMMIT")
+
+    longest = watch.summary()["lock_wait_longest"]
+    assert longest["seconds"] == 0.7
+    assert longest["holder_transaction_s"] == 1.0
+    assert longest["holder_last_statement"] == f"idle in transaction: {held_with}"
+
+
+def test_a_holder_running_another_statement_is_named_with_it():
+    watch = LockWatch(dsn="", processes={})
+    started = dt.datetime(2026, 12, 8, tzinfo=dt.UTC)
+    watch._seen(7, started, 0.2, "UPDATE t SET n = 1", None, 8, None, 0.5, "idle in transaction", "SELECT 1")
+    watch._seen(7, started, 0.7, "UPDATE t SET n = 1", None, 8, None, 1.0, "active", "UPDATE big SET x = 2")
+
+    assert watch.summary()["lock_wait_longest"]["holder_last_statement"] == "active: UPDATE big SET x = 2"
