@@ -20,6 +20,7 @@ from .panels import customer_sections, dashboard_panels
 from .privacy import customer_view_record, customer_views_recent, may_see_contact_details, may_see_views
 from .schemas import InvalidInput
 from .selectors import TimelineQuery, customer_360, customer_timeline, vocabulary_keys
+from .services import CUSTOMER_SINCE
 from .timeline_params import timeline_query_params, timeline_query_parse
 
 
@@ -105,6 +106,8 @@ def customer_detail(request: HttpRequest, external_id: str) -> HttpResponse:
         "consent": [(channel_names.get(key, key), given) for key, given in view["consent"].items()],
         "channel_names": channel_names,
         "teams": sorted(vocabulary_keys(vocabulary="team")),
+        # The source's customer_since has its own row ("Customer since"): not listed twice.
+        "attributes": {key: value for key, value in customer.attributes.items() if key != CUSTOMER_SINCE},
         "viewed_by": customer_views_recent(customer=customer) if may_see_views(request.user) else None,
     }
     # Sections of other apps (the membrane's stage, may-we matrix, tasks, facts, stage history), rendered

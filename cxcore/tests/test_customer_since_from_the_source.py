@@ -21,7 +21,8 @@ SINCE = dt.datetime(2023, 3, 1, tzinfo=dt.UTC)
 
 def test_the_source_date_is_the_start_the_page_shows_and_tenure_counts_from(client, agent):
     customer, created = customer_upsert(
-        external_id="m-1", data={"name": "Merchant", "attributes": {"customer_since": "2023-03-01"}}
+        external_id="m-1",
+        data={"name": "Merchant", "attributes": {"customer_since": "2023-03-01", "device": "card terminal"}},
     )
     SignalFactory(customer=customer, kind="purchase", occurred_at=dt.datetime(2024, 1, 5, tzinfo=dt.UTC))
 
@@ -30,6 +31,8 @@ def test_the_source_date_is_the_start_the_page_shows_and_tenure_counts_from(clie
     client.force_login(agent)
     html = client.get(reverse("customer", args=["m-1"])).content.decode()
     assert '<dd data-testid="customer-since">2023-03-01</dd>' in html
+    assert "<dt>customer_since</dt>" not in html  # the source's attribute is that row, not listed again below
+    assert "<dt>device</dt><dd>card terminal</dd>" in html  # the other attributes still are
 
 
 def test_without_a_source_date_the_first_signal_is_the_start(client, agent):
