@@ -71,12 +71,19 @@ WHERE (c.id * 2654435761 %% 1000) < %(per_mille)s"""
 
 
 def _contacts(share: float, now: dt.datetime) -> int:
-    """Outbound contacts for `share` of the customers, replacing those of an earlier run."""
+    """Outbound contacts for `share` of the customers, replacing those of an earlier run. The replaced rows are
+    vacuumed away before the new ones are written: left dead, each run added 600,000 of them (at 30 %) to the
+    table the caps' count scans, and the preview slowed run after run (5.8 s, then 8.2 s, then 8.5 s) while the
+    bare join, which reads no signal, did not."""
+    # VACUUM cannot run inside a transaction (a test's run of the bench): there nothing it wrote is dead yet.
+    vacuum = "" if connection.in_atomic_block else "VACUUM "
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM cxcore_signal WHERE source = %s", [CONTACTS_SOURCE])
+        if vacuum:
+            cursor.execute("VACUUM cxcore_signal")
         cursor.execute(CONTACTS_SQL, {"source": CONTACTS_SOURCE, "now": now, "per_mille": round(share * 1000)})
         written = cursor.rowcount
-        cursor.execute("ANALYZE cxcore_signal")
+        cursor.execute(f"{vacuum}ANALYZE cxcore_signal")
     return written
 
 
