@@ -28,6 +28,7 @@ from cxcore.facts.days import DayCount
 from cxcore.models import CustomerFacts
 from journeys.arbitration import lost_to
 from journeys.audiences import campaign_audience_q
+from journeys.lateral import Lateral
 from journeys.models import Campaign
 from membrane.catalogue import fact_types_for
 from membrane.principles.impact_patterns import planned_for_wide_rows
@@ -62,7 +63,8 @@ def _groups(plan: Plan, columns: dict) -> list[dict]:
     for the bare join; with three, it estimated a group per customer and ran them in one process."""
     step2, cap = decider_parts(plan, columns)
     stride = len(plan.ranked) + len(plan.caps) + 1  # cap + 1 and step2 - NOTHING are below it
-    key = (step2 - NOTHING) * stride + Coalesce(cap, Value(-1)) + 1
+    # Steps 1 and 2 in the parallel workers, though the caps' contacts are joined above them (journeys.lateral).
+    key = (Lateral(step2) - NOTHING) * stride + Coalesce(cap, Value(-1)) + 1
     rows = (
         CustomerFacts.objects.order_by()
         .filter(campaign_audience_q(plan.campaign, at=plan.at))

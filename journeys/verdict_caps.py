@@ -52,6 +52,7 @@ class _Window:
     since: dt.datetime
     at: dt.datetime
     counted: Q
+    n: int  # the cap's n: a customer with fewer contacts in each window is left out
     times: bool = False  # the window's contact times too, newest first (PostgreSQL)
 
 
@@ -96,7 +97,10 @@ class ContactCounts:
             occurred_at__gt=min(w.since for w in self.windows),
             occurred_at__lte=max(w.at for w in self.windows),
         )
-        grouped = signals.order_by().values("customer_id").annotate(**columns)
+        # Only the customers some cap may bind: with fewer contacts than its n in every window, none does, and the
+        # hash the statement joins them from is the smaller (a third of bench campaigns' 300,000).
+        binding = reduce(or_, (Q(**{f"n{i}__gte": w.n}) for i, w in enumerate(self.windows)))
+        grouped = signals.order_by().values("customer_id").annotate(**columns).filter(binding)
         sql, params = grouped.query.get_compiler(connection=connection).as_sql()
         qn = compiler.quote_name_unless_alias
         alias, parent = qn(self.table_alias), qn(self.parent_alias)
@@ -149,8 +153,9 @@ class _Column(Expression):
 
 
 class Counted(Expression):
-    """How many contacts `cap` counts for each customer for a contact at `at` (0 for none): a column of the
-    query's ContactCounts, joined on resolving."""
+    """How many contacts `cap` counts for each customer for a contact at `at`, where it reaches its n (else 0,
+    or fewer than n: a count below n binds nothing, and nothing reads it); a column of the query's ContactCounts,
+    joined on resolving."""
 
     output_field = IntegerField()
 
@@ -164,7 +169,8 @@ class Counted(Expression):
 
     def window(self, times: bool = False) -> _Window:
         since = self.at - dt.timedelta(days=self.cap.params["days"])
-        return _Window((self.cap.version_id, self.at), since, self.at, cap_window_q(cap=self.cap, at=self.at), times)
+        counted = cap_window_q(cap=self.cap, at=self.at)
+        return _Window((self.cap.version_id, self.at), since, self.at, counted, self.cap.params["n"], times)
 
     def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
         alias, i = _joined(query, self.window())
@@ -234,7 +240,7 @@ def any_binds(caps: list[CapColumn]) -> Q | None:
 
 def member_columns(caps: list[tuple[CompiledPrinciple, Q]], at: dt.datetime) -> dict[str, Expression]:
     """Per cap, for the reason of a member it holds back: how many contacts it counts and the n-th latest
-    (null where its condition does not hold)."""
+    (null where its condition does not hold; the count as Counted gives it, exact where the cap holds back)."""
     columns: dict[str, Expression] = {}
     for j, (cap, condition) in enumerate(caps):
         columns[f"cap{j}_count"] = Case(
