@@ -47,7 +47,13 @@ def verdict_key(plan: Plan) -> tuple:
     )
 
 
-def suppressed_q(plan: Plan, timezones: Callable[[], Sequence[str]] = customer_timezones, consent: bool = True) -> Q:
+def suppressed_q(
+    plan: Plan,
+    timezones: Callable[[], Sequence[str]] = customer_timezones,
+    consent: bool = True,
+    shared: bool = False,
+) -> Q:
     """The stored facts rows for whom the principles suppress the plan's contact at its time (`timezones`: as
-    verdicts.plan_columns reads them; `consent=False`: step 1 left out, as verdicts.suppresses says)."""
-    return suppresses(plan, plan_columns(plan, timezones), consent)
+    verdicts.plan_columns reads them; `consent=False`: step 1 left out, and `shared`: each condition computed
+    once per row for every plan of the statement, as verdicts.suppresses says)."""
+    return suppresses(plan, plan_columns(plan, timezones), consent, shared)

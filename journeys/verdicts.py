@@ -19,7 +19,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Expression, IntegerField, Q, Value, When
+from django.db.models import BooleanField, Case, CharField, Expression, IntegerField, Q, Value, When
 from django.db.models.lookups import Exact, In
 from django.utils import timezone
 
@@ -33,6 +33,7 @@ from membrane.models.principles import PrincipleVersion
 from membrane.stored_facts import LOCAL_TIME, customer_timezones, local_time_columns, stored_fact_columns
 
 from . import verdict_caps
+from .lateral import Lateral
 
 CONSENT, NOTHING = -1, -2  # the decider codes besides a principle's (a ranked one's index, then the caps')
 DECIDING = ("allow", "suppress")
@@ -151,15 +152,26 @@ def _checked(condition: str) -> Checked:
     return check(condition, fact_types_for("principle"))
 
 
-def cap_holds(plan: Plan, columns: dict) -> list[tuple[CompiledPrinciple, Q]]:
-    """Each cap in scope with its condition over `columns`."""
-    return [(cap, compile_sql(_checked(c), columns)) for cap, c in zip(plan.caps, plan.cap_conditions, strict=True)]
+def _holds(condition: str, columns: dict, shared: bool = False) -> Q:
+    """Where `condition` holds over `columns`. `shared`: a boolean computed once per row (journeys.lateral, on
+    PostgreSQL), read by every CASE of the statement that asks it, as the conflicts' CASEs of many campaigns
+    ask the same principles (bench conflicts: 167 conditions written, 33 distinct); the same condition over the
+    same columns joins once. Where it holds as where the condition is true: a null is false in both."""
+    q = compile_sql(_checked(condition), columns)
+    if not shared:
+        return q
+    return Q(Lateral(Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())))
 
 
-def _cap_columns(plan: Plan, columns: dict) -> list[verdict_caps.CapColumn]:
+def cap_holds(plan: Plan, columns: dict, shared: bool = False) -> list[tuple[CompiledPrinciple, Q]]:
+    """Each cap in scope with its condition over `columns` (`shared`: as _holds)."""
+    return [(cap, _holds(c, columns, shared)) for cap, c in zip(plan.caps, plan.cap_conditions, strict=True)]
+
+
+def _cap_columns(plan: Plan, columns: dict, shared: bool = False) -> list[verdict_caps.CapColumn]:
     return [
         verdict_caps.CapColumn.of(len(plan.ranked) + j, cap, holds, plan.at)
-        for j, (cap, holds) in enumerate(cap_holds(plan, columns))
+        for j, (cap, holds) in enumerate(cap_holds(plan, columns, shared))
     ]
 
 
@@ -183,29 +195,32 @@ def decider_parts(plan: Plan, columns: dict) -> tuple[Expression, Expression]:
     return _step2(plan, columns), cap
 
 
-def _step2(plan: Plan, columns: dict, upto: int | None = None, consent: bool = True) -> Expression:
-    """Steps 1 and 2 as one CASE; `upto`: only the first `upto` ranked principles asked; `consent`: step 1 too."""
+def _step2(
+    plan: Plan, columns: dict, upto: int | None = None, consent: bool = True, shared: bool = False
+) -> Expression:
+    """Steps 1 and 2 as one CASE; `upto`: only the first `upto` ranked principles asked; `consent`: step 1 too;
+    `shared`: as _holds."""
     conditions = plan.conditions[:upto]
     step2 = Case(
-        *(When(compile_sql(_checked(c), columns), then=Value(i)) for i, c in enumerate(conditions)),
+        *(When(_holds(c, columns, shared), then=Value(i)) for i, c in enumerate(conditions)),
         default=Value(NOTHING),
         output_field=IntegerField(),
     )
     return _with_consent(plan, step2) if consent else step2
 
 
-def suppresses(plan: Plan, columns: dict, consent: bool = True) -> Q:
+def suppresses(plan: Plan, columns: dict, consent: bool = True, shared: bool = False) -> Q:
     """Where the rule suppresses, whatever decides: steps 1-2 say so, or a cap holds the contact back (where
     they allow; where they suppress it is suppressed either way). One CASE and the caps' conditions, for the
     conflicts and arbitration, which ask only whether. `consent=False`: as if every customer had consented
-    (step 1 left out), for a caller that reads it apart (`consented`)."""
+    (step 1 left out), for a caller that reads it apart (`consented`); `shared`: as _holds."""
     codes = [*([CONSENT] if consent else []), *(i for i, p in enumerate(plan.ranked) if p.effect == "suppress")]
-    binds = verdict_caps.any_binds(_cap_columns(plan, columns))
+    binds = verdict_caps.any_binds(_cap_columns(plan, columns, shared))
     if not codes:
         return binds or Q(Exact(Value(1), Value(0)))
     # The allowances ranked below the last suppression decide nothing here: where one holds, as where none
     # does, only the caps can suppress. Left out, their conditions are not evaluated.
-    step2 = Q(In(_step2(plan, columns, upto=codes[-1] + 1, consent=consent), codes))
+    step2 = Q(In(_step2(plan, columns, upto=codes[-1] + 1, consent=consent, shared=shared), codes))
     return step2 if binds is None else step2 | binds
 
 
