@@ -6,6 +6,7 @@ from typing import Any
 
 from cxcore.models import ActionKind, Team
 from cxcore.schemas import Field, FieldError, Parser, Schema, integer
+from cxcore.selectors import vocabulary_label
 
 
 class ParamsError(ValueError):
@@ -75,10 +76,13 @@ def params_clean(effect: str, params: dict | None) -> dict:
 
 
 def params_describe(effect: str, params: dict) -> str:
+    """The effect as people read it; a prescription names its action and team as the queue does."""
     if effect == "cap":
         return f"cap {params['n']} per {params['days']} days"
     if effect == "prescribe":
-        text = f"prescribe {params['action']} for team {params['team']} within {params['due_hours']} hours"
+        action = vocabulary_label(vocabulary="action_kind", key=params["action"])
+        team = vocabulary_label(vocabulary="team", key=params["team"])
+        text = f"prescribe {action} for team {team} within {params['due_hours']} hours"
         if params.get("repeat_days"):
             text += f", repeating every {params['repeat_days']} days"
         return text

@@ -154,3 +154,20 @@ def test_the_new_principle_button_is_for_managers(client, cx_manager, agent):
     assert 'href="/principles/new/" data-testid="new-principle"' in client.get("/principles/").content.decode()
     client.force_login(agent)
     assert 'data-testid="new-principle"' not in client.get("/principles/").content.decode()
+
+
+def test_a_prescription_names_its_action_and_team_as_the_queue_does(client, agent, cx_manager):
+    draft(
+        cx_manager,
+        slug="call-after-recurrences",
+        categories=[],
+        effect="prescribe",
+        params={"action": "agent_contact", "team": "service", "due_hours": 24},
+        condition="max_issue_recurrence_90d > 3",
+        examples=[],
+    )
+    client.force_login(agent)
+    page = client.get("/principles/").content.decode()
+
+    assert "prescribe Agent contact for team Service within 24 hours" in page
+    assert "prescribe agent_contact" not in page
