@@ -130,7 +130,12 @@ class CustomerStage(models.Model):
     settled = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["stage"], name="customer_stage_stage_idx")]
+        indexes = [
+            models.Index(fields=["stage"], name="customer_stage_stage_idx"),
+            # The stage projection finds the stages whose time in stage crosses a rule's day count by ranges of
+            # `since` (membrane.stages.projection_moving), together with the customers' created_at index.
+            models.Index(fields=["since"], name="customer_stage_since_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.stage} since {self.since:%Y-%m-%d %H:%M}"
