@@ -53,12 +53,14 @@ from membrane.stored_facts import LOCAL_TIME, stored_fact_columns
 
 # An agent's work on a task lives in work.py; its services are named here too, where callers look for them.
 from .work import (  # noqa: F401
+    TASK_STEPS,
     TaskChange,
     TaskRefused,
     agent_task_claim,
     agent_task_complete,
     agent_task_dismiss,
     agent_task_release,
+    agent_task_step,
     agent_task_undo,
 )
 

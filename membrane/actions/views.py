@@ -27,14 +27,7 @@ from .selectors import (
     queue_filter_read,
     task_explain,
 )
-from .services import (
-    TaskRefused,
-    agent_task_claim,
-    agent_task_complete,
-    agent_task_dismiss,
-    agent_task_release,
-    agent_task_undo,
-)
+from .services import TASK_STEPS, TaskRefused, agent_task_step
 from .work import UNDO_SECONDS, agent_task_undo_read
 
 # Without htmx the answer to a change is the queue again; its confirmation and undo wait in the session.
@@ -113,21 +106,16 @@ def _act(request: HttpRequest) -> HttpResponse:
         task = agent_task_get_for_user(request.user, pk, write=True)
     except PermissionDenied as denied:
         return _refused(request, agent_task_get_for_user(request.user, pk), str(denied), status=403)
-    note = request.POST.get("note", "")
+    if action not in TASK_STEPS:
+        return _refused(request, task, f"Unknown action {action!r}.", status=400)
     try:
-        if action == "claim":
-            change = agent_task_claim(task=task, actor=request.user)
-        elif action == "release":
-            may = agent_task_may_release_others(request.user, task)
-            change = agent_task_release(task=task, actor=request.user, may_release_others=may)
-        elif action == "complete":
-            change = agent_task_complete(task=task, actor=request.user, note=note)
-        elif action == "dismiss":
-            change = agent_task_dismiss(task=task, actor=request.user, note=note)
-        elif action == "undo":
-            change = agent_task_undo(token=request.POST.get("undo", ""), actor=request.user)
-        else:
-            return _refused(request, task, f"Unknown action {action!r}.", status=400)
+        change = agent_task_step(
+            step=action,
+            task=task,
+            actor=request.user,
+            note=request.POST.get("note", ""),
+            undo=request.POST.get("undo", ""),
+        )
     except TaskRefused as refused:
         return _refused(request, task, str(refused), status=409)
     if not request.htmx:

@@ -21,6 +21,8 @@ from django.utils.dateparse import parse_datetime
 
 from membrane.models.decisions import AgentTask, TaskStatus
 
+from .selectors import agent_task_may_release_others
+
 UNDO_SECONDS = 15
 _UNDO_SALT = "membrane.actions.undo"
 NOTE_MAX = 2000
@@ -167,3 +169,23 @@ def agent_task_undo(*, token: str, actor) -> TaskChange:
                 return TaskChange(task=_apply(current, **before))
         except IntegrityError:
             raise TaskRefused("A newer task for this customer is open; nothing was undone.") from None
+
+
+TASK_STEPS = ("claim", "release", "complete", "dismiss", "undo")
+
+
+def agent_task_step(*, step: str, task: AgentTask, actor, note: str = "", undo: str = "") -> TaskChange:
+    """One step of `TASK_STEPS` by its name, as the queue and the customer page submit it (`undo`: the token
+    of the change to undo); who may release another agent's claim is decided here, as for every caller."""
+    if step == "claim":
+        return agent_task_claim(task=task, actor=actor)
+    if step == "release":
+        may_release_others = agent_task_may_release_others(actor, task)
+        return agent_task_release(task=task, actor=actor, may_release_others=may_release_others)
+    if step == "complete":
+        return agent_task_complete(task=task, actor=actor, note=note)
+    if step == "dismiss":
+        return agent_task_dismiss(task=task, actor=actor, note=note)
+    if step == "undo":
+        return agent_task_undo(token=undo, actor=actor)
+    raise ValueError(f"unknown step {step!r}; one of {', '.join(TASK_STEPS)}")

@@ -23,16 +23,8 @@ from cxcore.decorators import console_view
 from cxcore.models import Channel, Customer, Role
 from cxcore.schemas import InvalidInput
 from cxcore.templatetags.console import action_label
-from membrane.actions.selectors import agent_task_get_for_user, agent_task_may_release_others
-from membrane.actions.services import (
-    TaskChange,
-    TaskRefused,
-    agent_task_claim,
-    agent_task_complete,
-    agent_task_dismiss,
-    agent_task_release,
-    agent_task_undo,
-)
+from membrane.actions.selectors import agent_task_get_for_user
+from membrane.actions.services import TASK_STEPS, TaskRefused, agent_task_step
 from membrane.decisions.may_we import customer_may_we_360
 from membrane.stages.selectors import customer_stage_360
 
@@ -145,7 +137,6 @@ def call_record(request: HttpRequest, external_id: str) -> HttpResponse:
     return _answer(request, customer, form=form, done=done)
 
 
-TASK_STEPS = ("claim", "release", "complete", "dismiss", "undo")
 TASK_DONE = {
     "claim": "You claimed {kind}.",
     "release": "You released {kind}.",
@@ -153,20 +144,6 @@ TASK_DONE = {
     "dismiss": "Dismissed {kind}.",
     "undo": "Undone: {kind} is as it was before.",
 }
-
-
-def _task_step(request: HttpRequest, task, step: str) -> TaskChange:
-    note = request.POST.get("note", "")
-    if step == "claim":
-        return agent_task_claim(task=task, actor=request.user)
-    if step == "release":
-        may_release_others = agent_task_may_release_others(request.user, task)
-        return agent_task_release(task=task, actor=request.user, may_release_others=may_release_others)
-    if step == "complete":
-        return agent_task_complete(task=task, actor=request.user, note=note)
-    if step == "dismiss":
-        return agent_task_dismiss(task=task, actor=request.user, note=note)
-    return agent_task_undo(token=request.POST.get("token", ""), actor=request.user)
 
 
 @console_view(*DESK_ROLES)
@@ -181,7 +158,13 @@ def task_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     outcome: dict = {"task_id": task.pk}
     try:
         agent_task_get_for_user(request.user, pk, write=True)
-        change = _task_step(request, task, step)
+        change = agent_task_step(
+            step=step,
+            task=task,
+            actor=request.user,
+            note=request.POST.get("note", ""),
+            undo=request.POST.get("token", ""),
+        )
     except (PermissionDenied, TaskRefused) as refused:
         outcome["refused"] = str(refused)
     else:
