@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, IntegerField, Value
+from django.db.models import BigIntegerField
 from django.db.models.expressions import RawSQL
 
 from cxcore.facts.catalogue import ANY_SIGNAL, CXCORE_FACTS, START
@@ -49,7 +49,7 @@ from .instants import stage_offsets
 from .instants_sql import instant_sql, offset_us
 from .projection_moving import moving_customers_sql
 from .rules import CompiledRuleSet, published_ruleset
-from .set_based import _rules_case_sql
+from .set_based import _rules_case_sql, _rules_keep_sql
 
 # Rules that go round (crisis, then out of it the day after, then back) move a customer up to once a day for
 # a year, a round each: far beyond that, something is wrong.
@@ -182,19 +182,9 @@ def _round_sql(d: Dialect, ruleset: CompiledRuleSet) -> tuple[str, dict]:
         days_in_stage=RawSQL("cv.dis", (), output_field=BigIntegerField()),
         prefix="rule",
     )
-    if ruleset.follows_up:
-        keeps, keeps_params = _rules_case_sql(
-            ruleset=ruleset,
-            alias="ev",
-            stage="ev.new_stage",
-            previous="ev.old_stage",
-            days_in_stage=Value(0, output_field=IntegerField()),
-            prefix="settled",
-        )
-        settled = f"CASE WHEN ({keeps}) = ev.new_stage THEN 1 ELSE 0 END"
-        params.update(keeps_params)
-    else:
-        settled = "1"
+    keeps, keeps_params = _rules_keep_sql(ruleset, "ev")
+    settled = f"CASE WHEN {keeps} THEN 1 ELSE 0 END" if keeps else "1"
+    params.update(keeps_params)
     # OFFSET 0: the rules' CASE once per candidate, not once per reference (as in set_based).
     evaluated = f"SELECT cv.*, {case} AS new_stage FROM ({cv}) cv{' OFFSET 0' if d.postgresql else ''}"
     statement = f"""CREATE TEMPORARY TABLE {MOVES} AS

@@ -92,6 +92,23 @@ def _rules_case_sql(
     return _compiled(ruleset.sql_case(columns), prefix)
 
 
+def _rules_keep_sql(ruleset: CompiledRuleSet, alias: str) -> tuple[str | None, dict[str, Any]]:
+    """Whether the rules keep `alias`.new_stage as it begins (entered from `alias`.old_stage, zero days in it:
+    settled, as instants.stage_settled has it), as an SQL condition; None when no rule reads what the stage
+    was, for then they always keep it."""
+    if not ruleset.follows_up:
+        return None, {}
+    keeps, params = _rules_case_sql(
+        ruleset=ruleset,
+        alias=alias,
+        stage=f"{alias}.new_stage",
+        previous=f"{alias}.old_stage",
+        days_in_stage=Value(0, output_field=IntegerField()),
+        prefix="settled",
+    )
+    return f"({keeps}) = {alias}.new_stage", params
+
+
 def _first_contexts(ruleset: CompiledRuleSet) -> list[tuple[str | None, str | None, int | None]] | None:
     """Every stage held before (stage, previous_stage, days_in_stage in microseconds) that the rules can tell
     apart, the first one none; None when there are more than MAX_FIRST_CONTEXTS.
@@ -188,19 +205,9 @@ def stage_statements(*, ruleset: CompiledRuleSet, as_of: dt.datetime) -> tuple[l
         days_in_stage=_days_since("st.old_since", at=as_of),
         prefix="rule",
     )
-    if ruleset.follows_up:
-        keeps, keeps_params = _rules_case_sql(
-            ruleset=ruleset,
-            alias="sn",
-            stage="sn.new_stage",
-            previous="sn.old_stage",
-            days_in_stage=Value(0, output_field=IntegerField()),
-            prefix="settled",
-        )
-        settled = f"({keeps}) = sn.new_stage"
-        params.update(keeps_params)
-    else:
-        settled = "TRUE" if d.postgresql else "1"
+    keeps, keeps_params = _rules_keep_sql(ruleset, "sn")
+    settled = keeps or ("TRUE" if d.postgresql else "1")
+    params.update(keeps_params)
     undecided, undecided_params = _undecided_sql(ruleset, d)
     params.update(undecided_params)
     names = [fact.name for fact in CXCORE_FACTS]
