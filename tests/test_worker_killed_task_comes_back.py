@@ -26,6 +26,7 @@ from cxcore.models import Customer, Signal
 from membrane.models import CustomerStage, EvaluationRun, StageTransition
 from membrane.runs.services import evaluation_run_start
 from membrane.tasks import reevaluate_all
+from tests.faults.servers import wait_for
 
 pytestmark = [pytest.mark.celery, pytest.mark.postgres]
 
@@ -128,15 +129,6 @@ def stop(worker: subprocess.Popen, sig=signal.SIGTERM) -> None:
     if worker.poll() is None:
         os.killpg(worker.pid, sig)
         worker.wait(timeout=60)
-
-
-def wait_for(condition, timeout: float, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(every)
-    raise AssertionError(f"not within {timeout} s")
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
