@@ -16,8 +16,9 @@ from cxcore.models import Category, Team
 from membrane.models.principles import Effect, Principle, PrincipleAudit, PrincipleVersion, VersionStatus
 
 from .diff import version_diff
+from .errors import NotAllowed
+from .review import reviewer_check
 from .scope import Scope
-from .services import NotAllowed, _require_reviewer
 
 RATIONALE_TAGS = {"p", "em", "strong", "ul", "ol", "li", "code", "pre", "blockquote", "a", "h3", "h4", "br"}
 
@@ -156,7 +157,7 @@ def version_get(principle: Principle, number: int) -> PrincipleVersion:
 def review_refusal(version: PrincipleVersion, user) -> str | None:
     """Why `user` may not approve or reject `version`, in the services' own four-eyes words; None: they may."""
     try:
-        _require_reviewer(version, user, "review principles")
+        reviewer_check(version, user, "review principles")
     except NotAllowed as refusal:
         return str(refusal)
     return None
@@ -172,7 +173,7 @@ class ReviewItem:
 def review_queue(user) -> list[ReviewItem]:
     """Versions in review, not yet approved, that `user` may approve, the longest waiting first.
 
-    Whether they may is the services' rule itself (_require_reviewer), asked per version: the queue can
+    Whether they may is the services' rule itself (reviewer_check), asked per version: the queue can
     never offer a version the approval would refuse. That costs a query or two per version in review;
     the organisation has a handful at a time.
     """
